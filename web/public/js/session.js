@@ -1,0 +1,57 @@
+// The signed-in user: GET /api/v1/auth/me → {user, modules, csrf_token}. Permissions are a map
+// permission → scope ("own" | "department" | "all"); a permission absent from the map is denied.
+
+import { api, setCsrfToken } from './api.js';
+
+let me = null;
+
+export async function loadSession({ signal } = {}) {
+  const data = await api.get('/api/v1/auth/me', { signal, skipAuthRedirect: true });
+  setSession(data);
+  return me;
+}
+
+export function setSession(data) {
+  if (!data) { me = null; setCsrfToken(null); return; }
+  const user = data.user || {};
+  me = {
+    user: { ...user, roles: user.roles || [], permissions: user.permissions || {} },
+    modules: Array.isArray(data.modules) ? data.modules : [],
+  };
+  if (data.csrf_token) setCsrfToken(data.csrf_token);
+}
+
+export function clearSession() { setSession(null); }
+export function session() { return me; }
+export function currentUser() { return me ? me.user : null; }
+export function modules() { return me ? me.modules : []; }
+
+export function isAdmin() {
+  return !!me && (me.user.roles.includes('admin') || me.user.is_admin === true);
+}
+
+/** True if any of the given permissions is granted (admins have everything). */
+export function can(...permissions) {
+  if (!me) return false;
+  if (isAdmin()) return true;
+  const granted = me.user.permissions;
+  return permissions.some((p) => granted[p] && granted[p] !== 'none');
+}
+
+export function hasModule(id) {
+  return modules().some((m) => m.id === id);
+}
+
+// Permission names the UI checks. The server enforces them regardless; the UI only hides what
+// would be refused. Where the platform may name a permission either way, both are accepted.
+export const PERM = {
+  accountRead: ['core.account.read'],
+  accountCreate: ['core.account.create', 'core.account.write'],
+  accountUpdate: ['core.account.update', 'core.account.write'],
+  accountDelete: ['core.account.delete', 'core.account.write'],
+  contactRead: ['core.contact.read'],
+  dashboardRead: ['reports.dashboard.read', 'core.report.read', 'reports.read'],
+  pluginAdmin: ['core.plugin.read', 'core.plugin.admin', 'core.admin'],
+  departmentRead: ['core.department.read'],
+  userRead: ['core.user.read'],
+};

@@ -1,0 +1,194 @@
+// Application frame: header (brand, language, user menu), navigation built from the user's
+// modules and permissions, and the <main> region pages render into.
+
+import { h, icon, clear, replace } from './dom.js';
+import { t, getLocale, setLocale, LOCALES, localized } from './i18n.js';
+import { api } from './api.js';
+import { session, currentUser, can, modules, PERM, clearSession } from './session.js';
+import { currentRoute, navigate } from './router.js';
+import { pluginNavItems } from './plugins.js';
+import { toastError } from './ui.js';
+
+let frame = null; // { root, main, nav }
+
+export function languageSelect({ id = 'lang-select', compact = false } = {}) {
+  const select = h('select', { id, class: 'lang-select', 'aria-label': t('shell.language') },
+    LOCALES.map((loc) => h('option', { value: loc, selected: loc === getLocale(), text: t(`locales.${loc}`) })));
+  select.addEventListener('change', () => changeLocale(select.value));
+  if (compact) return select;
+  return h('span', { class: 'lang' }, icon('globe'), select);
+}
+
+export async function changeLocale(loc) {
+  await setLocale(loc);
+  // Tell the server so e-mails, exports and the next sign-in use the same language.
+  if (session()) {
+    api.patch('/api/v1/auth/me', { locale: loc }, { skipAuthRedirect: true }).catch(() => { /* best effort */ });
+  }
+}
+
+function navItems() {
+  const items = [];
+  if (can(...PERM.dashboardRead)) items.push({ id: 'dashboards', href: '#/dashboards', label: t('nav.dashboards'), icon: 'dashboard' });
+  if (can(...PERM.accountRead)) items.push({ id: 'accounts', href: '#/accounts', label: t('nav.accounts'), icon: 'accounts' });
+  if (can(...PERM.contactRead)) items.push({ id: 'contacts', href: '#/contacts', label: t('nav.contacts'), icon: 'contacts' });
+  return items;
+}
+
+function adminItems() {
+  const items = [];
+  if (can(...PERM.pluginAdmin)) items.push({ id: 'admin-plugins', href: '#/admin/plugins', label: t('nav.plugins'), icon: 'plugin' });
+  return items;
+}
+
+/** First page the user may open (used after login and for "#/"). */
+export function homeHash() {
+  const first = navItems()[0] || pluginNavItems()[0] || adminItems()[0];
+  return first ? first.href : '#/profile';
+}
+
+function navLink(item) {
+  return h('li', null, h('a', { href: item.href, class: 'nav-link', dataset: { nav: item.id } }, icon(item.icon || 'module'), h('span', { text: item.label })));
+}
+
+function buildNav() {
+  const groups = [];
+  const main = navItems();
+  if (main.length) groups.push(h('ul', { class: 'nav-group' }, main.map(navLink)));
+  const moduleItems = pluginNavItems();
+  if (moduleItems.length) {
+    groups.push(h('p', { class: 'nav-heading', id: 'nav-h-modules', text: t('nav.modules') }));
+    groups.push(h('ul', { class: 'nav-group', 'aria-labelledby': 'nav-h-modules' }, moduleItems.map(navLink)));
+  }
+  const admin = adminItems();
+  if (admin.length) {
+    groups.push(h('p', { class: 'nav-heading', id: 'nav-h-admin', text: t('nav.admin') }));
+    groups.push(h('ul', { class: 'nav-group', 'aria-labelledby': 'nav-h-admin' }, admin.map(navLink)));
+  }
+  if (!groups.length) groups.push(h('p', { class: 'nav-empty', text: t('nav.nothing') }));
+  return groups;
+}
+
+function userMenu() {
+  const user = currentUser() || {};
+  const name = user.display_name || user.email || '';
+  const initials = (name.trim()[0] || '?').toUpperCase();
+  const button = h('button', {
+    type: 'button', class: 'user-btn', id: 'user-menu-button',
+    'aria-haspopup': 'true', 'aria-expanded': 'false', 'aria-controls': 'user-menu',
+  }, h('span', { class: 'avatar', 'aria-hidden': 'true', text: initials }), h('span', { class: 'user-name', text: name }));
+  const roles = (user.roles || []).map((r) => (t(`roles.${r}`) === `roles.${r}` ? r : t(`roles.${r}`))).join(', ');
+  const logout = h('button', { type: 'button', class: 'menu-item', id: 'logout-button', role: 'menuitem' }, icon('logout'), t('shell.logout'));
+  const profile = h('a', { href: '#/profile', class: 'menu-item', role: 'menuitem' }, icon('user'), t('shell.profile'));
+  const menu = h('div', { class: 'menu', id: 'user-menu', role: 'menu', hidden: true, 'aria-labelledby': 'user-menu-button' },
+    h('div', { class: 'menu-header', role: 'presentation' },
+      h('strong', { text: name }),
+      h('span', { class: 'muted', text: user.email || '' }),
+      roles ? h('span', { class: 'muted small', text: roles }) : null),
+    profile, logout);
+
+  const setOpen = (open) => {
+    menu.hidden = !open;
+    button.setAttribute('aria-expanded', String(open));
+    if (open) (menu.querySelector('[role=menuitem]') || menu).focus();
+  };
+  button.addEventListener('click', () => setOpen(menu.hidden));
+  menu.addEventListener('keydown', (ev) => {
+    const items = [...menu.querySelectorAll('[role=menuitem]')];
+    const i = items.indexOf(document.activeElement);
+    if (ev.key === 'Escape') { setOpen(false); button.focus(); }
+    else if (ev.key === 'ArrowDown') { ev.preventDefault(); items[(i + 1) % items.length].focus(); }
+    else if (ev.key === 'ArrowUp') { ev.preventDefault(); items[(i - 1 + items.length) % items.length].focus(); }
+  });
+  document.addEventListener('click', (ev) => {
+    if (!menu.hidden && !ev.target.closest('.user')) setOpen(false);
+  });
+  menu.addEventListener('click', (ev) => { if (ev.target.closest('a')) setOpen(false); });
+  logout.addEventListener('click', () => { setOpen(false); logoutNow(); });
+  return h('div', { class: 'user' }, button, menu);
+}
+
+export async function logoutNow() {
+  try {
+    await api.post('/api/v1/auth/logout', {}, { skipAuthRedirect: true });
+  } catch (err) {
+    if (err.status !== 401) toastError(err);
+  }
+  clearSession();
+  destroyShell();
+  navigate('/login', null, { replace: true });
+}
+
+function highlightNav() {
+  if (!frame) return;
+  const route = currentRoute();
+  const path = route ? route.path : '';
+  for (const a of frame.nav.querySelectorAll('a.nav-link')) {
+    const target = a.getAttribute('href').slice(1);
+    const active = path === target || path.startsWith(`${target}/`);
+    if (active) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+}
+
+/** Builds (or returns) the frame and gives back the empty <main> element for a page. */
+export function mountPage() {
+  if (!frame || !document.body.contains(frame.root)) buildShell();
+  clear(frame.main);
+  frame.main.setAttribute('aria-busy', 'false');
+  highlightNav();
+  frame.root.classList.remove('nav-open');
+  return frame.main;
+}
+
+export function rebuildShell() {
+  if (!frame) return;
+  destroyShell();
+  buildShell();
+}
+
+export function destroyShell() {
+  if (frame) frame.root.remove();
+  frame = null;
+}
+
+function buildShell() {
+  const app = document.getElementById('app');
+  clear(app);
+  app.setAttribute('aria-busy', 'false');
+  const toggle = h('button', { type: 'button', class: 'icon-btn nav-toggle', 'aria-label': t('shell.menu'), 'aria-expanded': 'false', 'aria-controls': 'sidebar' }, icon('menu'));
+  const nav = h('nav', { class: 'sidebar', id: 'sidebar', 'aria-label': t('shell.navigation') }, buildNav());
+  const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
+  const root = h('div', { class: 'shell' },
+    h('header', { class: 'topbar' },
+      toggle,
+      h('a', { href: homeHash(), class: 'brand' }, h('img', { src: '/img/favicon.svg', alt: '', width: '24', height: '24' }), h('span', { text: t('app.name') })),
+      h('div', { class: 'topbar-spacer' }),
+      languageSelect({ id: 'shell-lang' }),
+      userMenu()),
+    nav,
+    main);
+  toggle.addEventListener('click', () => {
+    const open = !root.classList.contains('nav-open');
+    root.classList.toggle('nav-open', open);
+    toggle.setAttribute('aria-expanded', String(open));
+  });
+  app.appendChild(root);
+  frame = { root, main, nav };
+}
+
+document.addEventListener('atrium:navigate', highlightNav);
+
+/** Moves focus to the page heading after a navigation (screen readers announce the new page). */
+export function focusHeading(container) {
+  const h1 = container.querySelector('h1');
+  if (h1) h1.focus({ preventScroll: true });
+  const title = h1 ? h1.textContent : '';
+  document.title = title ? `${title} · ${t('app.name')}` : t('app.name');
+}
+
+export function moduleName(id) {
+  const m = modules().find((x) => x.id === id);
+  return m ? localized(m.name) : id;
+}
+
+export { replace };
