@@ -1,0 +1,160 @@
+#include "plugins/Manifest.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+namespace atrium::plugins {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void fail(const std::string& sentence) { throw ManifestError(sentence); }
+
+std::string describe(const json& doc) {
+    if (doc.contains("id") && doc["id"].is_string()) return "the manifest of " + doc["id"].get<std::string>();
+    return "the manifest";
+}
+
+std::string requireString(const json& doc, const char* key, const std::string& who) {
+    if (!doc.contains(key) || !doc[key].is_string() || doc[key].get<std::string>().empty())
+        fail(who + " needs a non-empty string \"" + key + "\"");
+    return doc[key].get<std::string>();
+}
+
+std::vector<std::string> idList(const json& doc, const char* key, const std::string& id, const std::string& who) {
+    std::vector<std::string> out;
+    if (!doc.contains(key)) return out;
+    if (!doc[key].is_array()) fail(who + " has \"" + key + "\" that is not an array of ids");
+    for (const auto& item : doc[key]) {
+        if (!item.is_string()) fail(who + " lists a non-string entry in \"" + key + "\"");
+        auto s = item.get<std::string>();
+        if (s.rfind(id + ".", 0) != 0)
+            fail(who + " lists \"" + s + "\" in \"" + key + "\", but every id there must start with \"" + id + ".\"");
+        if (std::find(out.begin(), out.end(), s) != out.end()) fail(who + " lists \"" + s + "\" twice in \"" + key + "\"");
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+} // namespace
+
+bool Manifest::validId(const std::string& id) {
+    if (id.empty() || id.size() > 64) return false;
+    bool wordStart = true;
+    for (char c : id) {
+        if (c == '.') {
+            if (wordStart) return false;
+            wordStart = true;
+            continue;
+        }
+        const bool letter = c >= 'a' && c <= 'z';
+        const bool digitOrDash = (c >= '0' && c <= '9') || c == '-';
+        if (wordStart ? !letter : !(letter || digitOrDash)) return false;
+        wordStart = false;
+    }
+    return !wordStart;
+}
+
+std::string Manifest::tablePrefixFor(const std::string& id) {
+    std::string prefix;
+    for (char c : id) prefix += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+    return prefix + "_";
+}
+
+Manifest Manifest::fromJson(const json& doc) {
+    if (!doc.is_object()) fail("the manifest is not a JSON object");
+    const std::string who = describe(doc);
+    Manifest m;
+    m.raw = doc;
+    m.id = requireString(doc, "id", who);
+    if (!validId(m.id))
+        fail("the manifest id \"" + m.id +
+             "\" is not valid: use lower-case dot-separated words of letters, digits and '-', like \"acme.invoices\"");
+
+    if (!doc.contains("name") || !doc["name"].is_object()) fail(who + " needs \"name\" as {\"en\": …, \"zh-CN\": …}");
+    m.nameEn = requireString(doc["name"], "en", who + " (name)");
+    m.nameZh = requireString(doc["name"], "zh-CN", who + " (name)");
+
+    const auto versionText = requireString(doc, "version", who);
+    auto version = SemVer::parse(versionText);
+    if (!version) fail(who + " has version \"" + versionText + "\", which is not a semantic version like \"1.2.0\"");
+    m.version = *version;
+
+    const auto abi = requireString(doc, "abi", who);
+    {
+        auto dot = abi.find('.');
+        bool ok = dot != std::string::npos && dot > 0 && dot + 1 < abi.size() && abi.find('.', dot + 1) == std::string::npos &&
+                  std::all_of(abi.begin(), abi.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); }) &&
+                  abi.size() < 12;
+        if (!ok) fail(who + " has abi \"" + abi + "\", which is not \"MAJOR.MINOR\" like \"1.0\"");
+        m.abiMajor = std::stoi(abi.substr(0, dot));
+        m.abiMinor = std::stoi(abi.substr(dot + 1));
+    }
+
+    if (doc.contains("requires")) {
+        if (!doc["requires"].is_array()) fail(who + " has \"requires\" that is not an array");
+        for (const auto& r : doc["requires"]) {
+            if (!r.is_object()) fail(who + " has a \"requires\" entry that is not {\"id\": …, \"version\": …}");
+            Requirement req;
+            req.id = requireString(r, "id", who + " (requires)");
+            if (!validId(req.id)) fail(who + " requires \"" + req.id + "\", which is not a valid plugin id");
+            if (req.id == m.id) fail(who + " requires itself");
+            const std::string range = r.contains("version") && r["version"].is_string() ? r["version"].get<std::string>() : "*";
+            try {
+                req.range = VersionRange::parse(range);
+            } catch (const std::invalid_argument& e) {
+                fail(who + " requires " + req.id + " with " + e.what());
+            }
+            for (const auto& existing : m.requires_)
+                if (existing.id == req.id) fail(who + " requires " + req.id + " twice");
+            m.requires_.push_back(std::move(req));
+        }
+    }
+
+    if (doc.contains("permissions")) {
+        if (!doc["permissions"].is_array()) fail(who + " has \"permissions\" that is not an array");
+        for (const auto& p : doc["permissions"]) {
+            PermissionDecl decl;
+            if (!p.is_object()) fail(who + " has a permission that is not {\"name\": …, \"description\": …}");
+            decl.name = requireString(p, "name", who + " (permissions)");
+            if (decl.name.rfind(m.id + ".", 0) != 0)
+                fail(who + " declares permission \"" + decl.name + "\", but a plugin's permissions must start with \"" + m.id + ".\"");
+            decl.description = p.contains("description") ? p["description"] : json("");
+            if (!decl.description.is_string() && !decl.description.is_object())
+                fail(who + " describes permission \"" + decl.name + "\" with something other than a string or {\"en\", \"zh-CN\"}");
+            if (m.declaresPermission(decl.name)) fail(who + " declares permission \"" + decl.name + "\" twice");
+            m.permissions.push_back(std::move(decl));
+        }
+    }
+    m.datasets = idList(doc, "datasets", m.id, who);
+    m.kpis = idList(doc, "kpis", m.id, who);
+    return m;
+}
+
+Manifest Manifest::load(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) fail("cannot read " + file.string());
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    json doc = json::parse(buffer.str(), nullptr, false);
+    if (doc.is_discarded()) fail(file.string() + " is not valid JSON");
+    try {
+        return fromJson(doc);
+    } catch (const ManifestError& e) {
+        fail(std::string(e.what()) + " (" + file.string() + ")");
+    }
+}
+
+bool Manifest::declaresPermission(const std::string& permission) const {
+    return std::any_of(permissions.begin(), permissions.end(), [&](const auto& p) { return p.name == permission; });
+}
+bool Manifest::providesDataset(const std::string& datasetId) const {
+    return std::find(datasets.begin(), datasets.end(), datasetId) != datasets.end();
+}
+bool Manifest::providesKpi(const std::string& kpiId) const {
+    return std::find(kpis.begin(), kpis.end(), kpiId) != kpis.end();
+}
+
+} // namespace atrium::plugins
