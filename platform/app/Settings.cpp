@@ -1,0 +1,57 @@
+#include "app/Settings.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace atrium::app {
+
+std::string Settings::flag(const std::string& name, const std::string& fallback) const {
+    auto it = _flags.find(name);
+    return it == _flags.end() ? fallback : it->second;
+}
+
+std::string Settings::get(const std::string& key, const std::string& env, const std::string& fallback) const {
+    std::string flagName = key;
+    for (auto& c : flagName)
+        if (c == '.' || c == '_') c = '-';
+    if (auto it = _flags.find(flagName); it != _flags.end()) return it->second;
+    if (!env.empty())
+        if (const char* v = std::getenv(env.c_str()); v && *v) return v;
+    return _file.getString("atrium." + key, fallback);
+}
+
+int Settings::getInt(const std::string& key, const std::string& env, int fallback) const {
+    const auto v = get(key, env, std::to_string(fallback));
+    try {
+        std::size_t pos = 0;
+        const int n = std::stoi(v, &pos);
+        if (pos == v.size()) return n;
+    } catch (...) {
+    }
+    throw std::invalid_argument("setting '" + key + "' must be a whole number, not '" + v + "'");
+}
+
+HostOptions Settings::hostOptions(const std::string& executableDir) const {
+    HostOptions o;
+    o.dbUrl = get("db", "ATRIUM_DB", "sqlite:var/atrium.db");
+    o.reportsDbUrl = get("reports_db", "ATRIUM_REPORTS_DB", "");
+    o.pluginPath = get("plugin_path", "ATRIUM_PLUGIN_PATH", executableDir + "/plugins");
+    o.webRoot = get("web_root", "ATRIUM_WEB_ROOT", ATRIUM_DEFAULT_WEB_ROOT);
+    auto [host, port] = parseListen(get("listen", "ATRIUM_LISTEN", "127.0.0.1:8080"));
+    o.http.host = host;
+    o.http.port = port;
+    o.http.maxBodyBytes = static_cast<std::size_t>(getInt("http.max_body_bytes", "", 1 << 20));
+    o.http.maxThreads = getInt("http.max_threads", "", 32);
+    o.http.secureCookies = get("http.secure_cookies", "", "false") == "true";
+    o.pool.maxSize = static_cast<std::size_t>(getInt("pool.size", "ATRIUM_POOL_SIZE", 8));
+    o.pool.acquireTimeout = std::chrono::milliseconds(getInt("pool.timeout_ms", "ATRIUM_POOL_TIMEOUT_MS", 2000));
+    o.identity.idleTimeout = std::chrono::minutes(getInt("session.idle_minutes", "", 30));
+    o.identity.absoluteLifetime = std::chrono::hours(getInt("session.absolute_hours", "", 12));
+    o.identity.accountFailureLimit = getInt("login.account_failure_limit", "", 5);
+    o.identity.addressFailureLimit = getInt("login.address_failure_limit", "", 20);
+    o.identity.lockDuration = std::chrono::minutes(getInt("login.lock_minutes", "", 15));
+    o.identity.secureCookies = o.http.secureCookies;
+    return o;
+}
+
+} // namespace atrium::app

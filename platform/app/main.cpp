@@ -1,0 +1,297 @@
+// The `atrium` command: init, serve, migrate, user, plugins, demo. One Poco ServerApplication;
+// the subcommand (first argument) decides which options exist and what main() runs.
+
+#include "app/Host.h"
+#include "app/Settings.h"
+#include "identity/Passwords.h"
+#include "store/Migrations.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/Path.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionSet.h>
+#include <Poco/Util/ServerApplication.h>
+
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace atrium::app {
+namespace {
+
+using Poco::Util::Option;
+using Poco::Util::OptionSet;
+
+struct CommandInfo {
+    std::string usage;
+    std::string summary;
+    std::vector<std::pair<std::string, std::string>> options; // name (with =ARG), description
+};
+
+const std::map<std::string, CommandInfo>& commands() {
+    static const std::map<std::string, CommandInfo> c = {
+        {"init",
+         {"atrium init [--db URL] [--admin-email E] [--admin-password P]",
+          "Create the schema and the first administrator (a password is generated and printed once if none is given).",
+          {{"admin-email=E", "administrator email (default admin@example.com)"},
+           {"admin-password=P", "administrator password (8-128 characters)"},
+           {"admin-name=N", "administrator display name"}}}},
+        {"serve",
+         {"atrium serve [--db URL] [--listen HOST:PORT] [--config FILE]",
+          "Serve the web UI and the API until SIGTERM/SIGINT, then drain in-flight requests and exit.",
+          {{"listen=HOST:PORT", "address to listen on (default 127.0.0.1:8080, env ATRIUM_LISTEN)"},
+           {"plugin-path=DIRS", "colon-separated plugin directories (env ATRIUM_PLUGIN_PATH)"},
+           {"web-root=DIR", "directory with public/ and node_modules/ (env ATRIUM_WEB_ROOT)"}}}},
+        {"migrate", {"atrium migrate [--db URL]", "Apply pending schema migrations and report each step.", {}}},
+        {"user",
+         {"atrium user add|list|disable|reset-password [options]",
+          "Manage users: add --email E --name N [--password P] [--role R[,R]] [--department-id D] [--manager-id M] "
+          "[--locale en|zh-CN]; list; disable --email E; reset-password --email E [--password P].",
+          {{"email=E", "the user's email"},
+           {"name=N", "display name (add)"},
+           {"password=P", "password (generated and printed once when omitted)"},
+           {"role=R", "comma-separated roles: admin, manager, rep, analyst (default rep)"},
+           {"department-id=D", "department id (default: the root department)"},
+           {"manager-id=M", "the user's manager"},
+           {"locale=L", "en or zh-CN"}}}},
+    };
+    return c;
+}
+
+class AtriumApp final : public Poco::Util::ServerApplication {
+public:
+    AtriumApp(std::string command, std::vector<std::string> positional)
+        : _command(std::move(command)), _positional(std::move(positional)) {
+        setUnixOptions(true);
+    }
+
+    int exitCode = 0;
+
+protected:
+    void defineOptions(OptionSet& options) override {
+        ServerApplication::defineOptions(options);
+        options.addOption(Option("help", "h", "show help for this command").required(false).repeatable(false));
+        options.addOption(Option("db", "", "database URL: sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB (env ATRIUM_DB)")
+                              .required(false).repeatable(false).argument("URL"));
+        options.addOption(Option("config", "", "configuration file (ini or properties)").required(false).repeatable(false).argument("FILE"));
+        auto it = commands().find(_command);
+        if (it == commands().end()) return;
+        for (const auto& [spec, description] : it->second.options) {
+            const auto eq = spec.find('=');
+            Option o(spec.substr(0, eq), "", description);
+            o.required(false).repeatable(false);
+            if (eq != std::string::npos) o.argument(spec.substr(eq + 1));
+            options.addOption(o);
+        }
+    }
+
+    void handleOption(const std::string& name, const std::string& value) override {
+        ServerApplication::handleOption(name, value);
+        _flags[name] = value;
+        if (name == "help") stopOptionsProcessing();
+        if (name == "config") loadConfiguration(value);
+    }
+
+    void initialize(Application& self) override {
+        ServerApplication::initialize(self);
+        Poco::AutoPtr<Poco::PatternFormatter> pattern(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
+        Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(pattern, new Poco::ConsoleChannel(std::cerr)));
+        Poco::Logger::root().setChannel(channel);
+        Poco::Logger::root().setLevel(config().getString("atrium.log_level", "information"));
+    }
+
+    int main(const ArgVec&) override {
+        try {
+            if (_flags.count("help")) return help();
+            Settings settings(config(), _flags);
+            const auto exeDir = Poco::Path(config().getString("application.dir", "./")).toString();
+            auto options = settings.hostOptions(exeDir);
+            if (_command == "init") return initCommand(settings, options);
+            if (_command == "migrate") return migrateCommand(options);
+            if (_command == "serve") return serveCommand(options);
+            if (_command == "user") return userCommand(settings, options);
+        } catch (const std::invalid_argument& e) {
+            std::cerr << "atrium " << _command << ": " << e.what() << ".\n";
+            return EXIT_USAGE;
+        } catch (const store::StoreError& e) {
+            std::cerr << "atrium " << _command << ": " << e.what() << ".\n";
+            return EXIT_UNAVAILABLE;
+        } catch (const http::HttpError& e) {
+            std::cerr << "atrium " << _command << ": " << e.what();
+            if (!e.fields().is_null())
+                for (const auto& [k, v] : e.fields().items()) std::cerr << " " << k << ": " << v.get<std::string>();
+            std::cerr << "\n";
+            return EXIT_DATAERR;
+        } catch (const std::exception& e) {
+            std::cerr << "atrium " << _command << ": " << e.what() << "\n";
+            return EXIT_SOFTWARE;
+        }
+        return EXIT_USAGE;
+    }
+
+private:
+    int help() {
+        const auto& info = commands().at(_command);
+        std::cout << "Usage: " << info.usage << "\n\n" << info.summary << "\n\nOptions:\n";
+        Poco::Util::HelpFormatter f(options());
+        f.setUnixStyle(true);
+        f.setIndent(4);
+        f.format(std::cout);
+        return EXIT_OK;
+    }
+
+    int initCommand(const Settings& s, const HostOptions& options) {
+        Host host(options);
+        host.migrate([](const std::string& line) { std::cout << line << "\n"; });
+        const auto email = s.flag("admin-email", "admin@example.com");
+        if (auto existing = host.identity().findUser(email)) {
+            std::cout << "Atrium is initialised; the administrator " << email << " already exists (use 'atrium user reset-password --email "
+                      << email << "' to set a new password).\n";
+            return EXIT_OK;
+        }
+        const bool generated = !s.has("admin-password");
+        const auto password = generated ? identity::randomToken(12) : s.flag("admin-password");
+        identity::NewUser u;
+        u.email = email;
+        u.displayName = s.flag("admin-name", "Administrator");
+        u.password = password;
+        u.roles = {"admin"};
+        host.identity().createUser(u);
+        std::cout << "Created administrator " << email << ".\n";
+        if (generated) std::cout << "Password (shown once, store it now): " << password << "\n";
+        return EXIT_OK;
+    }
+
+    int migrateCommand(const HostOptions& options) {
+        Host host(options);
+        host.migrate([](const std::string& line) { std::cout << line << "\n"; });
+        return EXIT_OK;
+    }
+
+    int serveCommand(const HostOptions& options) {
+        Host host(options);
+        host.checkSchema();
+        host.start();
+        waitForTerminationRequest();
+        Poco::Logger::get("atrium").information("stopping: draining in-flight requests");
+        host.stop();
+        Poco::Logger::get("atrium").information("stopped");
+        return EXIT_OK;
+    }
+
+    int userCommand(const Settings& s, const HostOptions& options) {
+        const std::string sub = _positional.empty() ? "" : _positional[0];
+        Host host(options);
+        host.checkSchema();
+        auto& id = host.identity();
+        if (sub == "list") {
+            std::cout << std::left << std::setw(6) << "ID" << std::setw(34) << "EMAIL" << std::setw(26) << "NAME" << std::setw(8)
+                      << "ACTIVE" << "ROLES\n";
+            for (const auto& u : id.listUsers()) {
+                std::string roles;
+                for (const auto& r : u.roles) roles += (roles.empty() ? "" : ",") + r;
+                std::cout << std::setw(6) << u.id << std::setw(34) << u.email << std::setw(26) << u.displayName << std::setw(8)
+                          << (u.active ? "yes" : "no") << roles << "\n";
+            }
+            return EXIT_OK;
+        }
+        if (sub == "add") {
+            if (!s.has("email") || !s.has("name"))
+                throw std::invalid_argument("user add needs --email and --name; see 'atrium user --help'");
+            identity::NewUser u;
+            u.email = s.flag("email");
+            u.displayName = s.flag("name");
+            const bool generated = !s.has("password");
+            u.password = generated ? identity::randomToken(12) : s.flag("password");
+            std::stringstream roles(s.flag("role", "rep"));
+            for (std::string r; std::getline(roles, r, ',');)
+                if (!r.empty()) u.roles.push_back(r);
+            u.departmentId = s.has("department-id") ? std::stoll(s.flag("department-id")) : 0;
+            u.managerId = s.has("manager-id") ? std::stoll(s.flag("manager-id")) : 0;
+            u.locale = s.flag("locale", "en");
+            const auto newId = id.createUser(u);
+            std::cout << "Created user " << newId << " (" << u.email << ").\n";
+            if (generated) std::cout << "Password (shown once): " << u.password << "\n";
+            return EXIT_OK;
+        }
+        if (sub == "disable" || sub == "reset-password") {
+            if (!s.has("email")) throw std::invalid_argument("user " + sub + " needs --email; see 'atrium user --help'");
+            auto u = id.findUser(s.flag("email"));
+            if (!u) throw std::invalid_argument("no user has the email " + s.flag("email") + "; 'atrium user list' shows who exists");
+            if (sub == "disable") {
+                id.disableUser(u->id);
+                std::cout << "Disabled " << u->email << " and ended their sessions and API tokens.\n";
+            } else {
+                const bool generated = !s.has("password");
+                const auto pw = generated ? identity::randomToken(12) : s.flag("password");
+                id.setPassword(u->id, pw);
+                std::cout << "Set a new password for " << u->email << " and ended their sessions.\n";
+                if (generated) std::cout << "Password (shown once): " << pw << "\n";
+            }
+            return EXIT_OK;
+        }
+        throw std::invalid_argument("unknown user command '" + sub + "': use add, list, disable or reset-password");
+    }
+
+    std::string _command;
+    std::vector<std::string> _positional;
+    std::map<std::string, std::string> _flags;
+};
+
+void usage(std::ostream& out) {
+    out << "Usage: atrium <command> [options]   (atrium <command> --help for its options)\n\nCommands:\n";
+    for (const auto& [name, info] : commands()) out << "  " << std::left << std::setw(10) << name << info.summary << "\n";
+    out << "\nDatabase URLs: sqlite:PATH (default sqlite:var/atrium.db) or mysql://USER:PASS@HOST:PORT/DB.\n";
+}
+
+} // namespace
+
+int run(int argc, char** argv) {
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
+        usage(std::cout);
+        return argc < 2 ? Poco::Util::Application::EXIT_USAGE : 0;
+    }
+    const std::string command = argv[1];
+    if (command == "--version" || command == "version") {
+        std::cout << "atrium " << ATRIUM_VERSION << " (plugin ABI " << ATRIUM_ABI_MAJOR_VALUE << "." << ATRIUM_ABI_MINOR_VALUE << ")\n";
+        return 0;
+    }
+    if (!commands().count(command)) {
+        std::cerr << "atrium: unknown command '" << command << "'; run 'atrium --help' to see the commands.\n";
+        return Poco::Util::Application::EXIT_USAGE;
+    }
+    // Positional words after the command (e.g. "user add") are taken out before Poco parses options.
+    std::vector<std::string> positional;
+    std::vector<char*> rest = {argv[0]};
+    for (int i = 2; i < argc; ++i) {
+        if (argv[i][0] != '-' && (rest.size() == 1 || std::string(rest.back()).find('=') != std::string::npos ||
+                                  std::string(rest.back()).rfind("--", 0) != 0))
+            positional.emplace_back(argv[i]);
+        else
+            rest.push_back(argv[i]);
+    }
+    AtriumApp app(command, positional);
+    try {
+        app.init(static_cast<int>(rest.size()), rest.data());
+    } catch (const Poco::Util::OptionException& e) {
+        std::cerr << "atrium " << command << ": " << e.displayText() << "; run 'atrium " << command << " --help' for the options.\n";
+        return Poco::Util::Application::EXIT_USAGE;
+    } catch (const Poco::Exception& e) {
+        std::cerr << "atrium " << command << ": " << e.displayText() << "\n";
+        return Poco::Util::Application::EXIT_CONFIG;
+    }
+    // Application::run() is public on the base; ServerApplication only re-declares it protected.
+    return static_cast<Poco::Util::Application&>(app).run();
+}
+
+} // namespace atrium::app
+
+int main(int argc, char** argv) { return atrium::app::run(argc, argv); }

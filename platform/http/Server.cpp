@@ -1,0 +1,354 @@
+#include "http/Server.h"
+
+#include "store/Errors.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NameValueCollection.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace atrium::http {
+namespace {
+
+Poco::Logger& log() { return Poco::Logger::get("atrium.http"); }
+
+std::string newRequestId() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    static const char* hex = "0123456789abcdef";
+    std::string id(16, '0');
+    auto v = rng();
+    for (auto& c : id) {
+        c = hex[v & 15];
+        v >>= 4;
+    }
+    return id;
+}
+
+bool safeRequestId(const std::string& s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    return true;
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string contentTypeFor(const std::filesystem::path& p) {
+    const auto ext = lower(p.extension().string());
+    if (ext == ".html") return "text/html; charset=utf-8";
+    if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+    if (ext == ".css") return "text/css; charset=utf-8";
+    if (ext == ".json") return "application/json; charset=utf-8";
+    if (ext == ".svg") return "image/svg+xml";
+    if (ext == ".png") return "image/png";
+    if (ext == ".ico") return "image/x-icon";
+    if (ext == ".woff2") return "font/woff2";
+    if (ext == ".map") return "application/json";
+    return "application/octet-stream";
+}
+
+bool stateChanging(const std::string& method) {
+    return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+} // namespace
+
+void addSecurityHeaders(Response& r) {
+    r.setHeader("Content-Security-Policy",
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+                "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+                "frame-ancestors 'none'");
+    r.setHeader("X-Content-Type-Options", "nosniff");
+    r.setHeader("Referrer-Policy", "same-origin");
+    r.setHeader("X-Frame-Options", "DENY");
+}
+
+Server::Server(Router& router, Metrics& metrics, ServerOptions options)
+    : _router(router), _metrics(metrics), _options(std::move(options)) {}
+
+Server::~Server() {
+    try {
+        if (_server) _server->stopAll(true);
+    } catch (...) {
+    }
+}
+
+void Server::addStaticMount(std::string urlPrefix, std::filesystem::path dir, int maxAgeSeconds) {
+    if (urlPrefix.empty() || urlPrefix.back() != '/') urlPrefix += '/';
+    _mounts.push_back({std::move(urlPrefix), std::move(dir), maxAgeSeconds});
+    // Longest prefix first, so "/vendor/" wins over "/".
+    std::sort(_mounts.begin(), _mounts.end(), [](const Mount& a, const Mount& b) { return a.prefix.size() > b.prefix.size(); });
+}
+
+bool Server::serveStatic(const Request& request, Response& response) {
+    if (request.method != "GET" && request.method != "HEAD") return false;
+    for (const auto& m : _mounts) {
+        if (request.path.rfind(m.prefix, 0) != 0) continue;
+        std::string rel = request.path.substr(m.prefix.size());
+        if (rel.empty()) rel = "index.html";
+        std::filesystem::path p = (m.dir / rel).lexically_normal();
+        const auto base = m.dir.lexically_normal();
+        // Refuse anything that escapes the mount (.., encoded slashes, absolute paths).
+        auto [b, _] = std::mismatch(base.begin(), base.end(), p.begin(), p.end());
+        if (b != base.end() || rel.find('\0') != std::string::npos) return false;
+        std::error_code ec;
+        if (std::filesystem::is_directory(p, ec)) p /= "index.html";
+        if (!std::filesystem::is_regular_file(p, ec)) continue;
+        std::ifstream in(p, std::ios::binary);
+        if (!in) continue;
+        std::ostringstream buf;
+        buf << in.rdbuf();
+        response.status = 200;
+        response.contentType = contentTypeFor(p);
+        response.body = buf.str();
+        const auto size = std::filesystem::file_size(p, ec);
+        const auto mtime = std::filesystem::last_write_time(p, ec).time_since_epoch().count();
+        const std::string etag = "\"" + std::to_string(size) + "-" + std::to_string(mtime) + "\"";
+        response.setHeader("ETag", etag);
+        const bool html = p.extension() == ".html";
+        response.setHeader("Cache-Control", html || m.maxAge == 0 ? "no-cache"
+                                                                   : "public, max-age=" + std::to_string(m.maxAge));
+        if (request.header("if-none-match") == etag) {
+            response.status = 304;
+            response.body.clear();
+        }
+        return true;
+    }
+    return false;
+}
+
+void Server::handle(Request& request, Response& response) {
+    const auto started = std::chrono::steady_clock::now();
+    ++_inFlight;
+    std::string routeLabel = "unmatched";
+    try {
+        addSecurityHeaders(response);
+        response.setHeader("X-Request-Id", request.requestId);
+        if (request.path.size() + request.rawQuery.size() > _options.maxUriBytes)
+            throw HttpError(414, "uri_too_long", "The request URI is longer than the server accepts.");
+        auto m = _router.match(request.method, request.path);
+        if (!m.route) {
+            if (!m.methodNotAllowed && serveStatic(request, response)) {
+                routeLabel = "static";
+            } else if (m.methodNotAllowed) {
+                std::string allow;
+                for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+                response.setHeader("Allow", allow);
+                throw HttpError(405, "method_not_allowed",
+                                "The method " + request.method + " is not allowed here; allowed: " + allow + ".");
+            } else {
+                throw HttpError(404, "not_found", "There is nothing at " + request.path + ".");
+            }
+        } else {
+            const Route& route = *m.route;
+            routeLabel = route.pattern;
+            request.pathParams = std::move(m.params);
+            request.routePattern = route.pattern;
+            if (_gate) _gate->authenticate(request);
+            if (!route.isPublic) {
+                if (!request.principal.authenticated())
+                    throw HttpError(401, "unauthenticated", "Sign in first: this request needs a session or an API token.");
+                if (_gate && stateChanging(request.method)) _gate->verifyCsrf(request);
+                if (!request.principal.can(route.permission)) {
+                    if (_gate) _gate->denied(request, "missing permission " + route.permission);
+                    throw HttpError::forbidden("You need the permission '" + route.permission + "' for this action.");
+                }
+                if (!route.module.empty() && _gate && !_gate->moduleEnabled(route.module, request.principal)) {
+                    if (_gate) _gate->denied(request, "module " + route.module + " not enabled for department");
+                    throw HttpError::forbidden("The module '" + route.module +
+                                               "' is not enabled for your department; ask an administrator.");
+                }
+            } else if (_gate && stateChanging(request.method) && request.principal.authenticated()) {
+                _gate->verifyCsrf(request);
+            }
+            route.handler(request, response);
+        }
+    } catch (const HttpError& e) {
+        response.json(errorBody(e.code(), e.what(), e.fields()), e.status());
+    } catch (const store::StoreError& e) {
+        using K = store::StoreError::Kind;
+        switch (e.kind()) {
+        case K::Constraint:
+            response.json(errorBody("conflict", "The change conflicts with existing data (a duplicate or a missing reference)."), 409);
+            break;
+        case K::Unavailable:
+        case K::PoolTimeout:
+        case K::Busy:
+        case K::SchemaTooNew:
+            log().warning("req=%s database unavailable: %s", request.requestId, std::string(e.what()));
+            response.setHeader("Retry-After", "1");
+            response.json(errorBody("service_unavailable", "The database is busy or unreachable; try again in a moment."), 503);
+            break;
+        default:
+            log().error("req=%s database error: %s", request.requestId, std::string(e.what()));
+            response.json(errorBody("internal_error", "An unexpected error occurred (request " + request.requestId + ")."), 500);
+        }
+    } catch (const nlohmann::json::exception& e) {
+        response.json(errorBody("bad_request", std::string("A field has the wrong type or shape: ") + e.what()), 400);
+    } catch (const std::invalid_argument& e) {
+        response.json(errorBody("bad_request", e.what()), 400);
+    } catch (const std::exception& e) {
+        log().error("req=%s unhandled: %s", request.requestId, std::string(e.what()));
+        response.json(errorBody("internal_error", "An unexpected error occurred (request " + request.requestId + ")."), 500);
+    } catch (...) {
+        log().error("req=%s unhandled non-standard exception", request.requestId);
+        response.json(errorBody("internal_error", "An unexpected error occurred (request " + request.requestId + ")."), 500);
+    }
+    --_inFlight;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    _metrics.observe(request.method, routeLabel, response.status, seconds);
+    if (routeLabel != "static" || response.status >= 400) {
+        const auto level = response.status >= 500 ? Poco::Message::PRIO_WARNING : Poco::Message::PRIO_INFORMATION;
+        if (log().is(level)) {
+            std::ostringstream line;
+            line << "req=" << request.requestId << " " << request.method << " " << request.path << " route=" << routeLabel
+                 << " status=" << response.status << " ms=" << static_cast<long>(seconds * 1e6) / 1000.0
+                 << " user=" << request.principal.userId;
+            log().log(Poco::Message("atrium.http", line.str(), level));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class RequestHandler final : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit RequestHandler(Server& server) : _server(server) {}
+
+    void handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) override {
+        Request req;
+        Response res;
+        req.method = in.getMethod();
+        const std::string id = in.get("X-Request-Id", "");
+        req.requestId = safeRequestId(id) ? id : newRequestId();
+        req.clientAddress = in.clientAddress().host().toString();
+        bool readOk = true;
+        try {
+            const std::string& uri = in.getURI();
+            if (uri.size() > _server._options.maxUriBytes) {
+                readOk = false;
+                res.json(errorBody("uri_too_long", "The request URI is longer than the server accepts."), 414);
+            } else {
+                Poco::URI parsed(uri);
+                req.path = parsed.getPath();
+                req.rawQuery = parsed.getRawQuery();
+                for (const auto& [k, v] : parsed.getQueryParameters()) req.query.emplace(k, v);
+            }
+        } catch (const Poco::Exception&) {
+            readOk = false;
+            res.json(errorBody("bad_request", "The request URI is malformed."), 400);
+        }
+        for (const auto& [k, v] : in) req.headers[lower(k)] = v;
+        Poco::Net::NameValueCollection cookies;
+        in.getCookies(cookies);
+        for (const auto& [k, v] : cookies) req.cookies[k] = v;
+
+        if (readOk) {
+            const auto limit = _server._options.maxBodyBytes;
+            if (in.hasContentLength() && in.getContentLength64() > static_cast<Poco::Int64>(limit)) {
+                readOk = false;
+                res.json(errorBody("payload_too_large", "The request body is larger than " + std::to_string(limit) +
+                                                            " bytes."),
+                         413);
+            } else {
+                try {
+                    auto& stream = in.stream();
+                    char buf[8192];
+                    while (stream) {
+                        stream.read(buf, sizeof buf);
+                        req.body.append(buf, static_cast<std::size_t>(stream.gcount()));
+                        if (req.body.size() > limit) {
+                            readOk = false;
+                            res.json(errorBody("payload_too_large",
+                                               "The request body is larger than " + std::to_string(limit) + " bytes."),
+                                     413);
+                            break;
+                        }
+                    }
+                } catch (const Poco::Exception&) {
+                    readOk = false;
+                    res.json(errorBody("request_timeout", "The request body did not arrive in time."), 408);
+                }
+            }
+        }
+        if (readOk) {
+            _server.handle(req, res);
+        } else {
+            addSecurityHeaders(res);
+            res.setHeader("Connection", "close");
+            out.setKeepAlive(false);
+            _server._metrics.observe(req.method, "rejected", res.status, 0);
+        }
+        out.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(res.status));
+        out.setContentType(res.contentType);
+        for (const auto& [k, v] : res.headers) out.add(k, v);
+        if (res.status == 304 || req.method == "HEAD") {
+            out.setContentLength(res.status == 304 ? 0 : static_cast<std::streamsize>(res.body.size()));
+            out.send();
+            return;
+        }
+        out.setContentLength64(static_cast<Poco::UInt64>(res.body.size()));
+        out.send().write(res.body.data(), static_cast<std::streamsize>(res.body.size()));
+    }
+
+private:
+    Server& _server;
+};
+
+class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
+public:
+    explicit HandlerFactory(Server& server) : _server(server) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+        return new RequestHandler(_server);
+    }
+
+private:
+    Server& _server;
+};
+
+void Server::start() {
+    Poco::Net::ServerSocket socket;
+    // reusePort=false: Poco's default SO_REUSEPORT lets a second atrium silently share the port.
+    socket.bind(Poco::Net::SocketAddress(_options.host, static_cast<Poco::UInt16>(_options.port)), true, false);
+    socket.listen(256);
+    _boundPort = socket.address().port();
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(_options.maxThreads);
+    params->setMaxQueued(_options.maxQueued);
+    params->setTimeout(Poco::Timespan(static_cast<long>(_options.readTimeout.count()), 0));
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(Poco::Timespan(static_cast<long>(_options.keepAliveTimeout.count()), 0));
+    params->setMaxKeepAliveRequests(10000);
+    params->setServerName("atrium");
+    static Poco::ThreadPool pool("atrium-http", 4, _options.maxThreads + 4);
+    _server = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(*this), pool, socket, params);
+    _server->start();
+}
+
+void Server::stop(std::chrono::milliseconds drain) {
+    if (!_server) return;
+    _server->stop(); // stop accepting; in-flight connections keep running
+    const auto deadline = std::chrono::steady_clock::now() + drain;
+    while (_inFlight.load() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    _server->stopAll(true);
+    _server.reset();
+}
+
+} // namespace atrium::http

@@ -1,0 +1,145 @@
+#pragma once
+// Users, roles, sessions and the request gate (authentication, CSRF, module enablement).
+
+#include "http/Router.h"
+#include "http/Server.h"
+#include "identity/Audit.h"
+#include "identity/Principal.h"
+#include "store/Database.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace atrium::identity {
+
+struct IdentityOptions {
+    std::chrono::minutes idleTimeout{30};
+    std::chrono::hours absoluteLifetime{12};
+    int accountFailureLimit = 5;        ///< failures within the window before the account is locked
+    int addressFailureLimit = 20;       ///< failures within the window before the address is throttled
+    std::chrono::minutes failureWindow{15};
+    std::chrono::minutes lockDuration{15};
+    bool secureCookies = false;
+    std::string cookieName = "atrium_session";
+};
+
+struct NewUser {
+    std::string email;
+    std::string displayName;
+    std::string password;
+    std::int64_t departmentId = 0;   ///< 0 = the root department
+    std::int64_t managerId = 0;
+    std::vector<std::string> roles;  ///< role names; default {"rep"}
+    std::string locale = "en";
+    std::string title;
+};
+
+struct UserRow {
+    std::int64_t id = 0;
+    std::string email, displayName, locale, title;
+    std::int64_t departmentId = 0, managerId = 0;
+    bool active = true;
+    std::vector<std::string> roles;
+};
+
+/// A permission that the core or a plugin declares, with the scope each built-in role gets.
+struct PermissionDecl {
+    std::string name;
+    std::string description;
+    std::map<std::string, Scope> defaults; ///< built-in role name -> scope
+};
+
+struct LoginResult {
+    std::string token;      ///< the cookie value (never stored)
+    std::string csrfToken;
+    std::int64_t sessionId = 0;
+    Principal principal;
+};
+
+class Identity : public http::Gate {
+public:
+    Identity(store::DatabasePtr db, Audit& audit, IdentityOptions options = {});
+
+    /// Core permissions with the built-in roles' defaults.
+    static const std::vector<PermissionDecl>& corePermissions();
+    /// Creates the built-in roles if missing and grants `decls`' defaults where a role has no
+    /// grant yet for that permission (so an admin's later change is kept).
+    void ensureRolesAndGrants(const std::vector<PermissionDecl>& decls);
+    /// The root department ("Company"), created if missing.
+    std::int64_t ensureRootDepartment();
+
+    /// Validates and creates a user; throws http::HttpError(422) with field messages.
+    std::int64_t createUser(const NewUser& user, const Principal* actor = nullptr);
+    std::vector<UserRow> listUsers();
+    std::optional<UserRow> findUser(const std::string& email);
+    /// Deactivates the user and ends every session and API token of theirs at once.
+    void disableUser(std::int64_t userId, const Principal* actor = nullptr);
+    void setPassword(std::int64_t userId, const std::string& password, const Principal* actor = nullptr);
+
+    Principal loadPrincipal(store::Connection& c, std::int64_t userId);
+
+    /// Throws http::HttpError 401 (wrong credentials), 403 (disabled) or 429 (throttled).
+    LoginResult login(const std::string& email, const std::string& password, const std::string& clientAddress,
+                      const std::string& userAgent, const std::string& requestId);
+    void logout(std::int64_t sessionId);
+    /// Creates an API token for `principal`'s user; returns the token (shown once).
+    std::pair<std::int64_t, std::string> createApiToken(const Principal& principal, const std::string& name,
+                                                        const std::vector<std::string>& scopes);
+
+    /// Login, logout, me and API tokens. `modules` lists the modules the principal may use
+    /// (the plugin manager supplies it).
+    void registerRoutes(http::Router& router, std::function<http::Json(const Principal&)> modules);
+    static http::Json principalJson(const Principal& p);
+    std::string sessionCookie(const std::string& token) const;
+    std::string clearCookie() const;
+
+    // http::Gate
+    void authenticate(http::Request& request) override;
+    void verifyCsrf(const http::Request& request) override;
+    bool moduleEnabled(const std::string& module, const Principal& principal) override;
+    void denied(const http::Request& request, const std::string& reason) override;
+
+    /// Drops cached principals and enablement (after role, user or enablement changes).
+    void invalidateCaches();
+    /// Enables/disables `pluginId` for a department (its subtree inherits unless overridden).
+    void setModuleEnabled(const std::string& pluginId, std::int64_t departmentId, bool enabled, const Principal* actor);
+    /// Plugins enabled for a department (walking up the tree). Plugins with no row anywhere on
+    /// the path are enabled by default.
+    bool moduleEnabledFor(const std::string& module, std::int64_t departmentId);
+
+    const IdentityOptions& options() const { return _options; }
+    Audit& audit() { return _audit; }
+
+private:
+    struct CachedSession {
+        std::int64_t sessionId = 0;
+        std::int64_t userId = 0;
+        std::string csrf;
+        std::chrono::system_clock::time_point expiresAt, lastSeenWritten, idleDeadline;
+        std::chrono::steady_clock::time_point cachedAt;
+    };
+    bool throttled(store::Connection& c, const std::string& key, int limit, int& retryAfter);
+    void recordFailure(store::Connection& c, const std::string& key, int limit);
+    void clearFailures(store::Connection& c, const std::string& key);
+    std::optional<CachedSession> findSession(const std::string& token);
+    Principal cachedPrincipal(std::int64_t userId);
+
+    store::DatabasePtr _db;
+    Audit& _audit;
+    IdentityOptions _options;
+    std::mutex _cacheMutex;
+    std::map<std::string, CachedSession> _sessions;          // token hash -> session
+    std::map<std::int64_t, std::pair<Principal, std::chrono::steady_clock::time_point>> _principals;
+    std::map<std::pair<std::string, std::int64_t>, bool> _enablement;
+};
+
+/// 'YYYY-MM-DD HH:MM:SS' UTC for a time point (the portable timestamp text of the schema).
+std::string sqlTime(std::chrono::system_clock::time_point t);
+std::chrono::system_clock::time_point parseSqlTime(const std::string& s);
+
+} // namespace atrium::identity

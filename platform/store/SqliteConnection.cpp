@@ -1,0 +1,147 @@
+// SQLite backend: the sqlite3 C API directly. Poco::Data's SQLite connector materialises result
+// sets (RecordSet), which conflicts with the streaming cursor the plugin ABI promises; the raw
+// API maps one-to-one onto prepare/bind/step/column.
+
+#include "store/Database.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <string>
+
+namespace atrium::store {
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, int rc, const std::string& what) {
+    const std::string msg = what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    const int primary = rc & 0xff;
+    if (primary == SQLITE_CONSTRAINT) throw StoreError(StoreError::Kind::Constraint, msg);
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) throw StoreError(StoreError::Kind::Busy, msg);
+    if (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR || primary == SQLITE_FULL)
+        throw StoreError(StoreError::Kind::Unavailable, msg);
+    throw StoreError(StoreError::Kind::Other, msg);
+}
+
+class SqliteStatement final : public Statement {
+public:
+    SqliteStatement(sqlite3* db, std::string_view sql) : _db(db) {
+        const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &_stmt, nullptr);
+        if (rc != SQLITE_OK) fail(db, rc, "cannot prepare SQL");
+    }
+    ~SqliteStatement() override { sqlite3_finalize(_stmt); }
+
+    void bind(int index, const Value& value) override {
+        int rc = SQLITE_OK;
+        if (std::holds_alternative<std::nullptr_t>(value)) rc = sqlite3_bind_null(_stmt, index);
+        else if (auto i = std::get_if<std::int64_t>(&value)) rc = sqlite3_bind_int64(_stmt, index, *i);
+        else if (auto d = std::get_if<double>(&value)) rc = sqlite3_bind_double(_stmt, index, *d);
+        else {
+            const auto& s = std::get<std::string>(value);
+            rc = sqlite3_bind_text(_stmt, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+        }
+        if (rc != SQLITE_OK) fail(_db, rc, "cannot bind parameter " + std::to_string(index));
+    }
+
+    bool step() override {
+        if (_done) return false;
+        const int rc = sqlite3_step(_stmt);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) {
+            _done = true;
+            _changes = sqlite3_changes64(_db);
+            _lastId = sqlite3_last_insert_rowid(_db);
+            return false;
+        }
+        _done = true;
+        fail(_db, rc, "SQL statement failed");
+    }
+
+    int columnCount() const override { return sqlite3_column_count(_stmt); }
+    std::string columnName(int column) const override {
+        const char* n = sqlite3_column_name(_stmt, column);
+        return n ? n : "";
+    }
+    Value column(int column) const override {
+        switch (sqlite3_column_type(_stmt, column)) {
+        case SQLITE_NULL: return nullptr;
+        case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(_stmt, column));
+        case SQLITE_FLOAT: return sqlite3_column_double(_stmt, column);
+        default: {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(_stmt, column));
+            return std::string(text ? text : "", static_cast<std::size_t>(sqlite3_column_bytes(_stmt, column)));
+        }
+        }
+    }
+    void reset() override {
+        sqlite3_reset(_stmt);
+        sqlite3_clear_bindings(_stmt);
+        _done = false;
+    }
+    std::int64_t changes() const override { return _changes; }
+    std::int64_t lastInsertId() const override { return _lastId; }
+
+private:
+    sqlite3* _db;
+    sqlite3_stmt* _stmt = nullptr;
+    bool _done = false;
+    std::int64_t _changes = 0;
+    std::int64_t _lastId = 0;
+};
+
+class SqliteConnection final : public Connection {
+public:
+    explicit SqliteConnection(const std::string& path) {
+        const auto parent = std::filesystem::path(path).parent_path();
+        if (!parent.empty() && path != ":memory:") {
+            std::error_code ec;
+            std::filesystem::create_directories(parent, ec);
+        }
+        const int rc = sqlite3_open_v2(path.c_str(), &_db,
+                                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+        if (rc != SQLITE_OK) {
+            std::string msg = "cannot open SQLite database '" + path + "': " + sqlite3_errstr(rc);
+            sqlite3_close(_db);
+            throw StoreError(StoreError::Kind::Unavailable, msg);
+        }
+        sqlite3_busy_timeout(_db, 5000);
+        exec("PRAGMA journal_mode=WAL");
+        // FULL: a write acknowledged to a client survives power loss, not only a process crash.
+        exec("PRAGMA synchronous=FULL");
+        exec("PRAGMA foreign_keys=ON");
+    }
+    ~SqliteConnection() override { sqlite3_close_v2(_db); }
+
+    Backend backend() const override { return Backend::Sqlite; }
+    std::unique_ptr<Statement> prepare(std::string_view sql) override {
+        return std::make_unique<SqliteStatement>(_db, sql);
+    }
+    void exec(std::string_view sql) override {
+        char* err = nullptr;
+        const std::string s(sql);
+        const int rc = sqlite3_exec(_db, s.c_str(), nullptr, nullptr, &err);
+        if (rc != SQLITE_OK) {
+            std::string msg = err ? err : sqlite3_errstr(rc);
+            sqlite3_free(err);
+            fail(nullptr, rc, "SQL failed (" + msg + ")");
+        }
+    }
+    // IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
+    // one failing with SQLITE_BUSY when it upgrades a read transaction.
+    void begin() override { exec("BEGIN IMMEDIATE"); }
+    void commit() override { exec("COMMIT"); }
+    void rollback() override {
+        if (!sqlite3_get_autocommit(_db)) exec("ROLLBACK");
+    }
+    bool inTransaction() const override { return !sqlite3_get_autocommit(_db); }
+    bool ping() override { return true; }
+    bool broken() const override { return false; }
+
+private:
+    sqlite3* _db = nullptr;
+};
+
+} // namespace
+
+std::unique_ptr<Connection> openSqlite(const ConnectionUrl& url) { return std::make_unique<SqliteConnection>(url.path); }
+
+} // namespace atrium::store
