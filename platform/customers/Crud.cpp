@@ -20,10 +20,12 @@ namespace {
 constexpr std::int64_t kMaxLimit = 200;
 const std::set<std::string> kSystemColumns = {"id", "owner_id", "department_id", "version", "created_at", "updated_at"};
 
+// '!' is the LIKE escape character: a backslash would need different quoting in MySQL
+// string literals than in SQLite ones.
 std::string escapeLike(const std::string& s) {
     std::string out;
     for (char c : s) {
-        if (c == '%' || c == '_' || c == '\\') out += '\\';
+        if (c == '%' || c == '_' || c == '!') out += '!';
         out += c;
     }
     return out;
@@ -120,7 +122,7 @@ Json CrudResource::list(const http::Request& req, const std::string& extraWhere,
             std::vector<std::string> ors;
             for (const auto& f : _spec.fields) {
                 if (!f.searchable || p.fieldDenied(fieldKey(f.name))) continue;
-                ors.push_back("t." + f.name + " LIKE ? ESCAPE '\\'");
+                ors.push_back("t." + f.name + " LIKE ? ESCAPE '!'");
                 params.push_back("%" + escapeLike(value) + "%");
             }
             if (!ors.empty()) {

@@ -263,6 +263,17 @@ public:
             const auto limit = _server._options.maxBodyBytes;
             if (in.hasContentLength() && in.getContentLength64() > static_cast<Poco::Int64>(limit)) {
                 readOk = false;
+                // A moderately oversized body is read and dropped so the client sees the 413
+                // instead of a reset connection; a huge one is not worth reading.
+                if (in.getContentLength64() <= static_cast<Poco::Int64>(limit) * 8) {
+                    try {
+                        auto& stream = in.stream();
+                        char sink[8192];
+                        while (stream.read(sink, sizeof sink) || stream.gcount() > 0) {
+                        }
+                    } catch (const Poco::Exception&) {
+                    }
+                }
                 res.json(errorBody("payload_too_large", "The request body is larger than " + std::to_string(limit) +
                                                             " bytes."),
                          413);

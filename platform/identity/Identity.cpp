@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <ctime>
 #include <regex>
+#include <set>
 
 namespace atrium::identity {
 
@@ -47,7 +48,74 @@ std::chrono::system_clock::time_point parseSqlTime(const std::string& s) {
 }
 
 Identity::Identity(store::DatabasePtr db, Audit& audit, IdentityOptions options)
-    : _db(std::move(db)), _audit(audit), _options(std::move(options)) {}
+    : _db(std::move(db)), _audit(audit), _options(std::move(options)) {
+    for (const auto& d : corePermissions()) _catalogue[d.name] = {"core", d};
+}
+
+void Identity::declarePermissions(const std::string& owner, const std::vector<PermissionDecl>& decls) {
+    static const std::regex name(R"(^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$)");
+    {
+        std::lock_guard lock(_catalogueMutex);
+        for (const auto& d : decls) {
+            if (!std::regex_match(d.name, name) || d.name.size() > 150)
+                throw std::invalid_argument("permission '" + d.name + "' is not a dotted lower-case name like 'sales.opportunity.read'");
+            if (owner != "core" && d.name.rfind(owner + ".", 0) != 0)
+                throw std::invalid_argument("plugin '" + owner + "' may only declare permissions starting with '" + owner +
+                                            ".', not '" + d.name + "'");
+            auto it = _catalogue.find(d.name);
+            if (it != _catalogue.end() && it->second.owner != owner)
+                throw std::invalid_argument("permission '" + d.name + "' is already declared by " + it->second.owner);
+        }
+        for (const auto& d : decls) _catalogue[d.name] = {owner, d};
+    }
+    ensureRolesAndGrants(decls);
+}
+
+void Identity::withdrawPermissions(const std::string& owner) {
+    if (owner == "core") return;
+    std::lock_guard lock(_catalogueMutex);
+    std::erase_if(_catalogue, [&](const auto& kv) { return kv.second.owner == owner; });
+}
+
+std::vector<DeclaredPermission> Identity::permissionCatalogue() const {
+    std::lock_guard lock(_catalogueMutex);
+    std::vector<DeclaredPermission> out;
+    for (const auto& [_, d] : _catalogue) out.push_back(d);
+    return out;
+}
+
+bool Identity::permissionDeclared(const std::string& name) const {
+    std::lock_guard lock(_catalogueMutex);
+    return _catalogue.count(name) != 0;
+}
+
+void Identity::checkGrantable(store::Connection& c, const Principal& actor, std::int64_t roleId) {
+    for (auto& r : c.queryAll("SELECT permission, scope FROM role_permissions WHERE role_id = ?", {roleId})) {
+        const auto perm = store::asText(r[0]);
+        Scope wanted = Scope::None;
+        try {
+            wanted = parseScope(store::asText(r[1]));
+        } catch (...) {
+            wanted = Scope::All;
+        }
+        const Scope held = perm == "*" ? (actor.permissions.count("*") ? actor.permissions.at("*") : Scope::None) : actor.scope(perm);
+        if (held < wanted)
+            throw HttpError::forbidden("You cannot hand out the permission '" + perm + "' with scope " + scopeName(wanted) +
+                                       ": you do not hold it yourself.");
+    }
+    std::set<std::string> hidden;
+    for (auto& r : c.queryAll("SELECT field FROM role_denied_fields WHERE role_id = ?", {roleId})) hidden.insert(store::asText(r[0]));
+    for (const auto& f : actor.deniedFields)
+        if (!hidden.count(f)) throw HttpError::forbidden("You cannot hand out access to the field '" + f + "': it is hidden from you.");
+}
+
+void Identity::endSessions(store::Connection& c, std::int64_t userId) {
+    c.execute("DELETE FROM sessions WHERE user_id = ?", {userId});
+    std::lock_guard lock(_cacheMutex);
+    ++_cacheGeneration;
+    std::erase_if(_sessions, [&](const auto& kv) { return kv.second.userId == userId; });
+    _principals.erase(userId);
+}
 
 const std::vector<PermissionDecl>& Identity::corePermissions() {
     using S = Scope;
@@ -285,15 +353,18 @@ Principal Identity::cachedPrincipal(std::int64_t userId) {
         auto it = _principals.find(userId);
         if (it != _principals.end() && std::chrono::steady_clock::now() - it->second.second < kPrincipalTtl) return it->second.first;
     }
+    const auto generation = _cacheGeneration.load();
     auto c = _db->acquire();
     auto p = loadPrincipal(*c, userId);
     std::lock_guard lock(_cacheMutex);
-    _principals[userId] = {p, std::chrono::steady_clock::now()};
+    // Not cached when an invalidation ran meanwhile: the row read may predate a disable.
+    if (generation == _cacheGeneration.load()) _principals[userId] = {p, std::chrono::steady_clock::now()};
     return p;
 }
 
 void Identity::invalidateCaches() {
     std::lock_guard lock(_cacheMutex);
+    ++_cacheGeneration;
     _principals.clear();
     _sessions.clear();
     _enablement.clear();
@@ -369,7 +440,9 @@ LoginResult Identity::login(const std::string& emailIn, const std::string& passw
         }
     }
     // Unknown users pay for a verification too, so timing does not reveal which emails exist.
-    const bool ok = userId ? verifyPassword(password, hash) : (burnVerification(password), false);
+    // A user without a usable hash (never set) takes the same path as an unknown one.
+    const bool usable = userId && hash.rfind("$argon2id$", 0) == 0;
+    const bool ok = usable ? verifyPassword(password, hash) : (burnVerification(password), false);
     auto c = _db->acquire();
     if (!ok) {
         store::Transaction tx(*c);
@@ -413,18 +486,29 @@ void Identity::logout(std::int64_t sessionId) {
     auto c = _db->acquire();
     c->execute("DELETE FROM sessions WHERE id = ?", {sessionId});
     std::lock_guard lock(_cacheMutex);
+    ++_cacheGeneration;
     std::erase_if(_sessions, [&](const auto& kv) { return kv.second.sessionId == sessionId; });
 }
 
 std::pair<std::int64_t, std::string> Identity::createApiToken(const Principal& p, const std::string& name,
-                                                              const std::vector<std::string>& scopes) {
+                                                              const std::vector<std::string>& scopes, int expiresInDays) {
+    // A token can only narrow its creator's rights, never widen them.
+    for (const auto& s : scopes)
+        if (s == "*" || s == "authenticated" || !p.can(s))
+            throw HttpError::validation({{"scopes", "You cannot give a token the permission '" + s + "': you do not hold it."}});
+    if (expiresInDays < 0 || expiresInDays > 366)
+        throw HttpError::validation({{"expires_in_days", "Use a number of days from 1 to 366."}});
     const auto token = "atr_" + randomToken(32);
     auto c = _db->acquire();
     store::Transaction tx(*c);
-    const auto id = c->insert("INSERT INTO api_tokens (token_hash, user_id, name, scopes, created_at) VALUES (?, ?, ?, ?, " +
-                                  _db->dialect().nowUtc() + ")",
-                              {sha256Hex(token), p.userId, name, Json(scopes).dump()});
-    _audit.record(*c, AuditEntry::by(p, "create", "api_token", id));
+    store::Value expires = nullptr;
+    if (expiresInDays > 0) expires = sqlTime(std::chrono::system_clock::now() + std::chrono::hours(24) * expiresInDays);
+    const auto id = c->insert("INSERT INTO api_tokens (token_hash, user_id, name, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, " +
+                                  _db->dialect().nowUtc() + ", ?)",
+                              {sha256Hex(token), p.userId, name, Json(scopes).dump(), expires});
+    auto e = AuditEntry::by(p, "create", "api_token", id);
+    e.newValues = {{"name", name}, {"scopes", scopes}, {"expires_at", expires.index() == 0 ? Json(nullptr) : Json(store::asText(expires))}};
+    _audit.record(*c, e);
     tx.commit();
     return {id, token};
 }
@@ -453,6 +537,7 @@ std::optional<Identity::CachedSession> Identity::findSession(const std::string& 
             return it->second;
         }
     }
+    const auto generation = _cacheGeneration.load();
     auto c = _db->acquire();
     auto rows = c->queryAll("SELECT id, user_id, csrf_token, expires_at, last_seen_at FROM sessions WHERE token_hash = ?", {hash});
     if (rows.empty()) return std::nullopt;
@@ -474,7 +559,7 @@ std::optional<Identity::CachedSession> Identity::findSession(const std::string& 
     }
     s.cachedAt = std::chrono::steady_clock::now();
     std::lock_guard lock(_cacheMutex);
-    _sessions[hash] = s;
+    if (generation == _cacheGeneration.load()) _sessions[hash] = s;
     return s;
 }
 
@@ -483,16 +568,31 @@ void Identity::authenticate(http::Request& request) {
     if (auth.rfind("Bearer ", 0) == 0) {
         const auto token = auth.substr(7);
         auto c = _db->acquire();
-        auto rows = c->queryAll("SELECT id, user_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = ?", {sha256Hex(token)});
+        // Looked up on every request (no cache), so a revocation takes effect at once.
+        auto rows = c->queryAll("SELECT id, user_id, expires_at, revoked_at, scopes, last_used_at FROM api_tokens WHERE token_hash = ?",
+                                {sha256Hex(token)});
         const auto now = std::chrono::system_clock::now();
         if (rows.empty() || !store::isNull(rows[0][3]) ||
             (!store::isNull(rows[0][2]) && parseSqlTime(store::asText(rows[0][2])) < now))
             throw HttpError(401, "invalid_token", "The API token is unknown, expired or revoked.");
         const auto userId = store::asInt(rows[0][1]);
         request.principal = cachedPrincipal(userId);
-        if (!request.principal.authenticated()) throw HttpError(401, "invalid_token", "The API token's user is disabled.");
+        if (!request.principal.authenticated()) throw HttpError(401, "invalid_token", "The API token is unknown, expired or revoked.");
         request.principal.apiTokenId = store::asInt(rows[0][0]);
         request.principal.viaApiToken = true;
+        // A scoped token keeps only the listed permissions (each at the user's own scope).
+        const auto scopes = Json::parse(store::asText(rows[0][4]), nullptr, false);
+        if (scopes.is_array() && !scopes.empty()) {
+            std::map<std::string, Scope> narrowed;
+            for (const auto& s : scopes) {
+                if (!s.is_string()) continue;
+                const auto name = s.get<std::string>();
+                if (auto sc = request.principal.scope(name); sc != Scope::None) narrowed[name] = sc;
+            }
+            request.principal.permissions = std::move(narrowed);
+        }
+        if (store::isNull(rows[0][5]) || now - parseSqlTime(store::asText(rows[0][5])) > kLastSeenEvery)
+            c->execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", {sqlTime(now), request.principal.apiTokenId});
         return;
     }
     auto it = request.cookies.find(_options.cookieName);
@@ -566,6 +666,7 @@ void Identity::setModuleEnabled(const std::string& pluginId, std::int64_t depart
     store::Transaction tx(*c);
     if (!c->queryScalar("SELECT id FROM departments WHERE id = ?", {departmentId}))
         throw HttpError::validation({{"department_id", "No department has this id."}});
+    auto before = c->queryScalar("SELECT enabled FROM module_enablement WHERE plugin_id = ? AND department_id = ?", {pluginId, departmentId});
     c->execute(_db->dialect().upsert("module_enablement", {"plugin_id", "department_id", "enabled"}, {"plugin_id", "department_id"}),
                {pluginId, departmentId, std::int64_t{enabled ? 1 : 0}});
     AuditEntry e = actor ? AuditEntry::by(*actor, "admin.module.set", "department", departmentId) : AuditEntry{};
@@ -575,6 +676,7 @@ void Identity::setModuleEnabled(const std::string& pluginId, std::int64_t depart
         e.entityId = departmentId;
         e.actorEmail = "cli";
     }
+    e.oldValues = before ? Json{{"plugin", pluginId}, {"enabled", store::asInt(*before) != 0}} : Json(nullptr);
     e.newValues = {{"plugin", pluginId}, {"enabled", enabled}};
     _audit.record(*c, e);
     tx.commit();

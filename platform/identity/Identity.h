@@ -7,6 +7,7 @@
 #include "identity/Principal.h"
 #include "store/Database.h"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -54,6 +55,12 @@ struct PermissionDecl {
     std::map<std::string, Scope> defaults; ///< built-in role name -> scope
 };
 
+/// A catalogue entry: who declared the permission ("core" or a plugin id) and what it is.
+struct DeclaredPermission {
+    std::string owner;
+    PermissionDecl decl;
+};
+
 struct LoginResult {
     std::string token;      ///< the cookie value (never stored)
     std::string csrfToken;
@@ -70,6 +77,24 @@ public:
     /// Creates the built-in roles if missing and grants `decls`' defaults where a role has no
     /// grant yet for that permission (so an admin's later change is kept).
     void ensureRolesAndGrants(const std::vector<PermissionDecl>& decls);
+    /// Adds `decls` to the permission catalogue under `owner` ("core" or a plugin id) and grants
+    /// their defaults to the built-in roles (ensureRolesAndGrants). The plugin loader calls it
+    /// after the core schema is migrated. A plugin may only declare names under its own id
+    /// ("sales.opportunity.read" for owner "sales"); throws std::invalid_argument otherwise, or
+    /// when another owner already declared the name.
+    void declarePermissions(const std::string& owner, const std::vector<PermissionDecl>& decls);
+    /// Drops `owner`'s entries from the catalogue (plugin disabled). Existing grants are kept.
+    void withdrawPermissions(const std::string& owner);
+    /// Every declared permission, sorted by name.
+    std::vector<DeclaredPermission> permissionCatalogue() const;
+    bool permissionDeclared(const std::string& name) const;
+    /// Throws HttpError(403) unless `actor` already holds every grant of role `roleId` (with at
+    /// least the same scope) and the role hides every field hidden from `actor`: nobody can hand
+    /// out more than they have.
+    void checkGrantable(store::Connection& c, const Principal& actor, std::int64_t roleId);
+    /// Ends every session of `userId` at once (database and this process's caches).
+    void endSessions(store::Connection& c, std::int64_t userId);
+
     /// The root department ("Company"), created if missing.
     std::int64_t ensureRootDepartment();
 
@@ -88,12 +113,17 @@ public:
                       const std::string& userAgent, const std::string& requestId);
     void logout(std::int64_t sessionId);
     /// Creates an API token for `principal`'s user; returns the token (shown once).
+    /// `scopes` are permission names the token is limited to (empty = every permission of the
+    /// user); each must be one the user holds (422 otherwise). `expiresInDays` 0 = never.
     std::pair<std::int64_t, std::string> createApiToken(const Principal& principal, const std::string& name,
-                                                        const std::vector<std::string>& scopes);
+                                                        const std::vector<std::string>& scopes, int expiresInDays = 0);
 
-    /// Login, logout, me and API tokens. `modules` lists the modules the principal may use
-    /// (the plugin manager supplies it).
+    /// Login, logout, me and API tokens, and the admin API (registerAdminRoutes). `modules`
+    /// lists the modules the principal may use (the plugin manager supplies it).
     void registerRoutes(http::Router& router, std::function<http::Json(const Principal&)> modules);
+    /// /api/v1/admin/{users,roles,permissions,modules,audit}: every route permission-checked,
+    /// record-scoped where it reads users, and audited when it changes something (AdminRoutes.cpp).
+    void registerAdminRoutes(http::Router& router);
     static http::Json principalJson(const Principal& p);
     std::string sessionCookie(const std::string& token) const;
     std::string clearCookie() const;
@@ -136,7 +166,14 @@ private:
     std::map<std::string, CachedSession> _sessions;          // token hash -> session
     std::map<std::int64_t, std::pair<Principal, std::chrono::steady_clock::time_point>> _principals;
     std::map<std::pair<std::string, std::int64_t>, bool> _enablement;
+    std::atomic<std::uint64_t> _cacheGeneration{0}; // bumped by every invalidation
+    mutable std::mutex _catalogueMutex;
+    std::map<std::string, DeclaredPermission> _catalogue; // name -> declaration
 };
+
+/// One CSV cell, quoted, with spreadsheet formula injection neutralised: a value beginning with
+/// = + - @ TAB or CR (or their full-width forms) gets a leading apostrophe (OWASP CSV injection).
+std::string csvCell(const std::string& value);
 
 /// 'YYYY-MM-DD HH:MM:SS' UTC for a time point (the portable timestamp text of the schema).
 std::string sqlTime(std::chrono::system_clock::time_point t);

@@ -149,7 +149,7 @@ std::string Dialect::nowUtc() const {
 
 std::string Dialect::likeInsensitive(std::string_view column) const {
     // utf8mb4_unicode_ci is case-insensitive already; SQLite's LIKE is ASCII case-insensitive.
-    return std::string(column) + " LIKE ? ESCAPE '\\'";
+    return std::string(column) + " LIKE ? ESCAPE '!'";
 }
 
 } // namespace atrium::store

@@ -39,7 +39,7 @@ public:
     /// SQL expression for "now" in UTC as 'YYYY-MM-DD HH:MM:SS'.
     std::string nowUtc() const;
 
-    /// Case-insensitive LIKE for user search (escapes handled by the caller with '\\').
+    /// Case-insensitive LIKE for user search; the caller escapes %, _ and ! with '!'.
     std::string likeInsensitive(std::string_view column) const;
 
     /// Quotes an identifier that was already validated against an allow-list.
