@@ -136,10 +136,12 @@ export function formatCurrency(value, currency = 'CNY', { compact = false } = {}
   const n = toNum(value);
   if (n === null) return '—';
   const code = /^[A-Z]{3}$/.test(currency || '') ? currency : 'CNY';
+  // narrowSymbol: "¥1,200" rather than "CN¥1,200"; whole amounts and big amounts drop the cents.
+  const digits = Math.abs(n) >= 1000 || Number.isInteger(n) ? 0 : 2;
   const opts = compact && Math.abs(n) >= 10000
-    ? { style: 'currency', currency: code, notation: 'compact', maximumFractionDigits: 1 }
-    : { style: 'currency', currency: code, maximumFractionDigits: Math.abs(n) >= 1000 ? 0 : 2 };
-  return cached(`c${code}${compact}${opts.maximumFractionDigits}`, () => new Intl.NumberFormat(locale, opts)).format(n);
+    ? { style: 'currency', currency: code, currencyDisplay: 'narrowSymbol', notation: 'compact', maximumFractionDigits: 1 }
+    : { style: 'currency', currency: code, currencyDisplay: 'narrowSymbol', minimumFractionDigits: digits, maximumFractionDigits: digits };
+  return cached(`c${code}${compact && Math.abs(n) >= 10000}${digits}`, () => new Intl.NumberFormat(locale, opts)).format(n);
 }
 
 /** Percent from a fraction: 0.375 → "37.5%". */

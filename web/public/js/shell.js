@@ -100,9 +100,6 @@ function userMenu() {
     else if (ev.key === 'ArrowDown') { ev.preventDefault(); items[(i + 1) % items.length].focus(); }
     else if (ev.key === 'ArrowUp') { ev.preventDefault(); items[(i - 1 + items.length) % items.length].focus(); }
   });
-  document.addEventListener('click', (ev) => {
-    if (!menu.hidden && !ev.target.closest('.user')) setOpen(false);
-  });
   menu.addEventListener('click', (ev) => { if (ev.target.closest('a')) setOpen(false); });
   logout.addEventListener('click', () => { setOpen(false); logoutNow(); });
   return h('div', { class: 'user' }, button, menu);
@@ -177,6 +174,14 @@ function buildShell() {
 }
 
 document.addEventListener('atrium:navigate', highlightNav);
+// One listener for the page's lifetime: a click outside the user menu closes it.
+document.addEventListener('click', (ev) => {
+  const menu = document.getElementById('user-menu');
+  if (!menu || menu.hidden || ev.target.closest('.user')) return;
+  menu.hidden = true;
+  const button = document.getElementById('user-menu-button');
+  if (button) button.setAttribute('aria-expanded', 'false');
+});
 
 /** Moves focus to the page heading after a navigation (screen readers announce the new page). */
 export function focusHeading(container) {

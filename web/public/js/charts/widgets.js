@@ -119,7 +119,7 @@ function cartesianOption(def, data, { stacked = false, horizontal = false, area 
   }));
   const catAxis = {
     type: 'category', data: categories,
-    axisLabel: { formatter: (v) => formatPeriod(v), hideOverlap: true },
+    axisLabel: { formatter: (v) => formatPeriod(v), hideOverlap: true, overflow: 'truncate', width: horizontal ? 120 : 88, interval: categories.length <= 12 ? 0 : 'auto' },
     boundaryGap: kind !== 'line',
   };
   const valAxis = { type: 'value', axisLabel: { formatter: fmtAxis(u) } };
@@ -170,7 +170,8 @@ function pieOption(def, data, donut) {
       center: ['50%', '46%'],
       avoidLabelOverlap: true,
       itemStyle: { borderColor: '#fff', borderWidth: 2 },
-      label: { formatter: (p) => `${p.name}\n${formatPercent((p.percent || 0) / 100)}`, overflow: 'truncate', width: 110 },
+      label: { formatter: (p) => `${p.name}\n${formatPercent((p.percent || 0) / 100)}`, overflow: 'truncate', width: 90, alignTo: 'edge', edgeDistance: 8 },
+      labelLayout: { hideOverlap: true },
       labelLine: { length: 8, length2: 8 },
       data: items,
     }],
@@ -245,9 +246,9 @@ function heatmapOption(def, data) {
   const max = nums.length ? Math.max(...nums) : 1;
   return {
     ...baseOption(),
-    grid: { left: 8, right: 16, top: 8, bottom: 48, containLabel: true },
+    grid: { left: 8, right: 16, top: 8, bottom: 64, containLabel: true },
     xAxis: { type: 'category', data: xs, splitArea: { show: true }, axisLabel: { formatter: (v) => formatPeriod(v), hideOverlap: true } },
-    yAxis: { type: 'category', data: ys, splitArea: { show: true } },
+    yAxis: { type: 'category', data: ys, splitArea: { show: true }, axisLabel: { overflow: 'truncate', width: 110 } },
     visualMap: {
       min, max: max === min ? min + 1 : max, calculable: true, orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 120,
       inRange: { color: ['#eef4ff', '#8fb0f7', '#2f6fed', '#1a3f94'] },
@@ -501,12 +502,14 @@ export function createWidget(def, { onDrill, onShowData } = {}) {
   const overlay = h('div', { class: 'widget-overlay', hidden: true }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', { class: 'sr-only', text: t('common.loading') }));
   const body = h('div', { class: 'widget-body' }, content, overlay);
 
+  const ICON = { png: 'image', csv: 'download', data: 'table', records: 'list' };
   const btn = (name, label, onClick) => {
-    const b = h('button', { type: 'button', class: 'icon-btn', 'aria-label': `${label}: ${title}`, title: label, disabled: true, dataset: { action: name } }, icon(name === 'png' ? 'image' : name === 'csv' ? 'download' : name === 'data' ? 'module' : 'more'));
+    const b = h('button', { type: 'button', class: 'icon-btn', 'aria-label': `${label}: ${title}`, title: label, disabled: true, dataset: { action: name } }, icon(ICON[name] || 'more'));
     b.addEventListener('click', onClick);
     return b;
   };
   const actions = [];
+  if (type === 'kpi' && drillable && onDrill) actions.push(btn('records', t('dashboards.view_records'), () => onDrill(def, { category: null, series: null })));
   const dataBtn = btn('data', t('dashboards.view_data'), () => { if (current) onShowData && onShowData(def, tabular(def, type, current), drillable && isChart ? (point) => onDrill(def, point) : null); });
   const pngBtn = isChart ? btn('png', t('dashboards.export_png'), () => exportPng()) : null;
   const csvBtn = btn('csv', t('dashboards.export_csv'), () => exportCsv());
@@ -584,12 +587,6 @@ export function createWidget(def, { onDrill, onShowData } = {}) {
         const series = Array.isArray(data.series) ? data.series.filter((p) => num(p.value) !== null) : [];
         const sparkHost = series.length > 1 ? h('div', { class: 'kpi-spark', 'aria-hidden': 'true' }) : null;
         const card = kpiDom(def, data, sparkHost);
-        if (drillable && onDrill) {
-          card.classList.add('kpi-drillable');
-          const open = h('button', { type: 'button', class: 'link-btn kpi-records', text: t('dashboards.view_records') });
-          open.addEventListener('click', () => onDrill(def, { category: null, series: null }));
-          card.appendChild(open);
-        }
         replace(content, card);
         if (sparkHost) {
           const echarts = await echartsReady();

@@ -40,7 +40,7 @@ export function renderAccountList({ main, query, signal }) {
   }
   const search = h('input', { type: 'search', id: 'account-search', value: state.q, placeholder: t('accounts.search_placeholder'), autocomplete: 'off' });
   const results = h('section', { class: 'card', 'aria-labelledby': 'accounts-results-h' }, h('h2', { id: 'accounts-results-h', class: 'sr-only', text: t('accounts.results') }));
-  const body = h('div');
+  const body = h('div', { id: 'account-results' });
   results.appendChild(body);
   main.append(
     pageHeader(t('accounts.title'), { actions }),
@@ -63,6 +63,8 @@ export function renderAccountList({ main, query, signal }) {
         query: { limit: state.limit, offset: state.offset, sort: state.sort, order: state.order, q: state.q },
       });
       const items = (data && data.items) || [];
+      body.dataset.q = state.q;
+      body.dataset.sort = `${state.sort}:${state.order}`;
       const total = Number.isFinite(data && data.total) ? data.total : items.length;
       if (items.length === 0 && state.offset > 0 && total > 0) { state.offset = 0; load(); return; }
       if (items.length === 0) {

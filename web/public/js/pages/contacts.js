@@ -17,7 +17,7 @@ export function renderContactList({ main, query, signal }) {
     limit: [25, 50, 100].includes(Number(query.limit)) ? Number(query.limit) : 50,
   };
   const search = h('input', { type: 'search', id: 'contact-search', value: state.q, placeholder: t('contacts.search_placeholder'), autocomplete: 'off' });
-  const body = h('div');
+  const body = h('div', { id: 'contact-results' });
   main.append(
     pageHeader(t('contacts.title')),
     h('div', { class: 'toolbar', role: 'search' },
@@ -39,6 +39,8 @@ export function renderContactList({ main, query, signal }) {
         query: { limit: state.limit, offset: state.offset, sort: state.sort, order: state.order, q: state.q },
       });
       const items = (data && data.items) || [];
+      body.dataset.q = state.q;
+      body.dataset.sort = `${state.sort}:${state.order}`;
       const total = Number.isFinite(data && data.total) ? data.total : items.length;
       if (items.length === 0 && state.offset > 0 && total > 0) { state.offset = 0; load(); return; }
       if (!items.length) {

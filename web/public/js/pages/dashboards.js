@@ -317,7 +317,7 @@ export async function renderDashboard({ main, params, query, signal }) {
       crumbs: [{ label: t('dashboards.title'), href: '#/dashboards' }, { label: name }],
       actions: [updated, refresh],
     }),
-    h('section', { class: 'filter-bar card', 'aria-label': t('filters.label') }, filtersEl, filterDefs.length ? reset : null),
+    filterDefs.length ? h('section', { class: 'filter-bar card', 'aria-label': t('filters.label') }, filtersEl, reset) : null,
     widgets.length ? grid : emptyState(t('dashboards.no_widgets')));
 
   let seq = 0;
