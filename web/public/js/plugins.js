@@ -11,7 +11,7 @@ import * as ui from './ui.js';
 
 const navEntries = new Map(); // moduleId → [{id, href, label, icon}]
 const loaded = new Map();     // moduleId → {ok, error}
-const UI_PATH = /^\/plugins\/[a-z0-9][a-z0-9_-]*\/(?:[A-Za-z0-9_-]+\/)*[A-Za-z0-9_.-]+\.m?js$/;
+const UI_PATH = /^\/plugins\/[a-z0-9][a-z0-9_.-]*\/(?:[A-Za-z0-9_-]+\/)*[A-Za-z0-9_.-]+\.m?js$/;
 
 function hostFor(mod, mountPage) {
   const base = `/m/${mod.id}`;

@@ -48,7 +48,7 @@ export const PERM = {
   accountRead: ['core.account.read'],
   accountCreate: ['core.account.create', 'core.account.write'],
   accountUpdate: ['core.account.update', 'core.account.write'],
-  accountDelete: ['core.account.delete', 'core.account.write'],
+  accountDelete: ['core.account.delete'],
   contactRead: ['core.contact.read'],
   dashboardRead: ['reports.dashboard.read', 'core.report.read', 'reports.read'],
   pluginAdmin: ['core.plugin.read', 'core.plugin.admin', 'core.admin'],

@@ -2,7 +2,7 @@
 // timeline, create / edit form with server-side validation and optimistic-locking conflicts.
 
 import { h, icon, replace, debounce, safeHttpUrl } from '../dom.js';
-import { t, formatDate, formatDateTime, formatRelative, personName } from '../i18n.js';
+import { t, formatDate, formatDateTime, formatRelative, formatNumber, personName } from '../i18n.js';
 import { api, seg } from '../api.js';
 import { can, PERM } from '../session.js';
 import { updateQuery, navigate, href } from '../router.js';
@@ -10,7 +10,8 @@ import { pageHeader, dataTable, pager, loadingState, emptyState, errorState, toa
 import { focusHeading } from '../shell.js';
 
 const SORTABLE = ['name', 'industry', 'region', 'country', 'city', 'updated_at', 'created_at'];
-const FIELDS = ['name', 'industry', 'region', 'country', 'city', 'website', 'phone'];
+const FIELDS = ['name', 'industry', 'size_band', 'employees', 'region', 'country', 'city', 'website', 'phone'];
+const SIZE_BANDS = ['1-10', '11-50', '51-200', '201-1000', '1000+'];
 
 function websiteLink(value) {
   const url = safeHttpUrl(value);
@@ -165,6 +166,8 @@ export async function renderAccountDetail({ main, params, signal }) {
         h('dl', { class: 'props' },
           definition(t('accounts.fields.name'), account.name),
           definition(t('accounts.fields.industry'), account.industry),
+          'size_band' in account ? definition(t('accounts.fields.size_band'), account.size_band ? t('accounts.size_band_value', { band: account.size_band }) : null) : null,
+          'employees' in account ? definition(t('accounts.fields.employees'), account.employees === null || account.employees === undefined ? null : formatNumber(account.employees)) : null,
           definition(t('accounts.fields.region'), account.region),
           definition(t('accounts.fields.country'), account.country),
           definition(t('accounts.fields.city'), account.city),
@@ -226,14 +229,28 @@ export async function renderAccountForm({ main, params, signal }) {
     }
   }
   const title = editing ? t('accounts.edit_title') : t('accounts.new_title');
+  // Fields the server leaves out of a record are denied to this user: they are not shown or sent.
+  const fields = editing ? FIELDS.filter((f) => f in account) : FIELDS;
   const inputs = {};
   const errors = {};
   const formError = h('div', { class: 'form-error', role: 'alert', hidden: true, id: 'account-form-error' });
-  const fieldRows = FIELDS.map((field) => {
+  const fieldRows = fields.map((field) => {
     const id = `acc-${field}`;
     const errId = `${id}-err`;
-    const type = field === 'website' ? 'url' : field === 'phone' ? 'tel' : 'text';
-    inputs[field] = h('input', { id, name: field, type, value: account[field] || '', maxlength: field === 'name' ? '200' : '255', required: field === 'name', autocomplete: 'off' });
+    const value = account[field] === null || account[field] === undefined ? '' : String(account[field]);
+    if (field === 'size_band') {
+      inputs[field] = h('select', { id, name: field },
+        h('option', { value: '', text: t('accounts.size_band_none') }),
+        SIZE_BANDS.map((b) => h('option', { value: b, selected: b === value, text: t('accounts.size_band_value', { band: b }) })));
+    } else {
+      const type = { website: 'url', phone: 'tel', employees: 'number' }[field] || 'text';
+      inputs[field] = h('input', {
+        id, name: field, type, value,
+        maxlength: type === 'number' ? null : ({ name: '200', phone: '50', website: '255' }[field] || '100'),
+        min: type === 'number' ? '0' : null, step: type === 'number' ? '1' : null, inputmode: type === 'number' ? 'numeric' : null,
+        required: field === 'name', autocomplete: 'off',
+      });
+    }
     errors[field] = h('p', { class: 'field-error', id: errId, hidden: true });
     inputs[field].setAttribute('aria-describedby', errId);
     return h('div', { class: `field${field === 'name' ? ' field-wide' : ''}` },
@@ -251,16 +268,22 @@ export async function renderAccountForm({ main, params, signal }) {
   const clearErrors = () => {
     formError.hidden = true;
     formError.textContent = '';
-    for (const f of FIELDS) { errors[f].hidden = true; errors[f].textContent = ''; inputs[f].removeAttribute('aria-invalid'); }
+    for (const f of fields) { errors[f].hidden = true; errors[f].textContent = ''; inputs[f].removeAttribute('aria-invalid'); }
   };
-  const showFieldErrors = (fields) => {
+  const showFieldErrors = (fieldErrors) => {
     let first = null;
-    for (const [f, msg] of Object.entries(fields || {})) {
-      if (!inputs[f]) continue;
-      errors[f].textContent = typeof msg === 'string' ? msg : t('errors.invalid_value');
+    const other = [];
+    for (const [f, msg] of Object.entries(fieldErrors || {})) {
+      const text = typeof msg === 'string' ? msg : t('errors.invalid_value');
+      if (!inputs[f]) { other.push(`${f}: ${text}`); continue; }
+      errors[f].textContent = text;
       errors[f].hidden = false;
       inputs[f].setAttribute('aria-invalid', 'true');
       first = first || inputs[f];
+    }
+    if (other.length) {
+      formError.hidden = false;
+      formError.textContent = [formError.textContent, ...other].filter(Boolean).join(' ');
     }
     if (first) first.focus();
     return !!first;
@@ -270,8 +293,16 @@ export async function renderAccountForm({ main, params, signal }) {
     ev.preventDefault();
     clearErrors();
     const body = {};
-    for (const f of FIELDS) body[f] = inputs[f].value.trim();
+    for (const f of fields) {
+      const v = inputs[f].value.trim();
+      if (!editing && v === '') continue; // a new record leaves blank fields unset
+      body[f] = f === 'employees' && v !== '' ? Number(v) : v;
+    }
     if (!body.name) { showFieldErrors({ name: t('accounts.name_required') }); return; }
+    if ('employees' in body && body.employees !== '' && !(Number.isInteger(body.employees) && body.employees >= 0)) {
+      showFieldErrors({ employees: t('accounts.employees_invalid') });
+      return;
+    }
     if (editing) body.version = account.version;
     save.disabled = true;
     try {

@@ -6,7 +6,7 @@ import { h, icon, replace, clear, toCsv, download, slug } from '../dom.js';
 import { t, localized, formatDateTime, formatCell, formatPeriod } from '../i18n.js';
 import { api, seg } from '../api.js';
 import { updateQuery } from '../router.js';
-import { currentUser } from '../session.js';
+import { currentUser, can, PERM } from '../session.js';
 import { pageHeader, loadingState, emptyState, errorState, openDialog, toastError } from '../ui.js';
 import { createWidget } from '../charts/widgets.js';
 import { PRESETS, resolvePreset, isIsoDate } from '../charts/periods.js';
@@ -76,7 +76,7 @@ async function loadDepartments(signal) {
 
 async function loadUsers(signal) {
   try {
-    const data = await api.get('/api/v1/users', { signal, query: { limit: 500, sort: 'display_name', active: 'true' } });
+    const data = await api.get('/api/v1/admin/users', { signal, query: { limit: 500 } });
     return ((data && data.items) || []).filter((u) => u.active !== false);
   } catch (err) {
     if (err.name === 'AbortError') throw err;
@@ -284,7 +284,7 @@ export async function renderDashboard({ main, params, query, signal }) {
     const defs = dashboard.filters || [];
     [departments, users] = await Promise.all([
       defs.some((f) => f.type === 'department') ? loadDepartments(signal) : null,
-      defs.some((f) => f.type === 'user') ? loadUsers(signal) : null,
+      defs.some((f) => f.type === 'user') && can(...PERM.userRead) ? loadUsers(signal) : null,
     ]);
   } catch (err) {
     if (err.name === 'AbortError') return undefined;

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Runs one browser test against a fresh atrium server.
+#
+#   run-with-server.sh <atrium-binary> <work-dir> <test-file.mjs>
+#
+# Initialises a SQLite database in <work-dir>, starts `atrium serve` on a free loopback port,
+# waits for /healthz, runs `node <test-file>` with ATRIUM_URL / ATRIUM_ADMIN_EMAIL /
+# ATRIUM_ADMIN_PASSWORD set, then stops the server. Exit code is the test's.
+#
+# Environment (all optional):
+#   ATRIUM_URL            use this running server instead of starting one
+#   ATRIUM_ADMIN_EMAIL / ATRIUM_ADMIN_PASSWORD   credentials (defaults: admin@example.com / generated)
+#   ATRIUM_INIT_ARGS      extra arguments for `atrium init` (e.g. --demo)
+#   ATRIUM_SERVE_ARGS     extra arguments for `atrium serve`
+#   E2E_ARTIFACTS         screenshot directory (default build/e2e-artifacts)
+set -euo pipefail
+
+if [[ $# -ne 3 ]]; then
+  echo "usage: $0 <atrium-binary> <work-dir> <test-file.mjs>" >&2
+  exit 2
+fi
+atrium=$1
+work=$2
+test_file=$3
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+export ATRIUM_ADMIN_EMAIL=${ATRIUM_ADMIN_EMAIL:-admin@example.com}
+export ATRIUM_ADMIN_PASSWORD=${ATRIUM_ADMIN_PASSWORD:-E2e-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')-Pw}
+export E2E_ARTIFACTS=${E2E_ARTIFACTS:-$repo/build/e2e-artifacts}
+
+if [[ -n "${ATRIUM_URL:-}" ]]; then
+  exec node "$test_file"
+fi
+
+if [[ ! -x "$atrium" ]]; then
+  echo "run-with-server: atrium binary not found: $atrium" >&2
+  exit 2
+fi
+if [[ ! -d "$repo/web/node_modules/playwright-core" ]]; then
+  echo "run-with-server: web/node_modules missing; run: npm ci --prefix web" >&2
+  exit 2
+fi
+
+mkdir -p "$work"
+rm -f "$work"/e2e.db "$work"/e2e.db-* "$work"/server.log
+db="sqlite:$work/e2e.db"
+port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+export ATRIUM_URL="http://127.0.0.1:$port"
+
+# shellcheck disable=SC2086
+"$atrium" init --db "$db" --admin-email "$ATRIUM_ADMIN_EMAIL" --admin-password "$ATRIUM_ADMIN_PASSWORD" ${ATRIUM_INIT_ARGS:-} \
+  >"$work/init.log" 2>&1 || { echo "run-with-server: atrium init failed:" >&2; cat "$work/init.log" >&2; exit 1; }
+
+# The host serves web/public relative to the repository, so start it from there.
+cd "$repo"
+# shellcheck disable=SC2086
+"$atrium" serve --db "$db" --listen "127.0.0.1:$port" ${ATRIUM_SERVE_ARGS:-} >"$work/server.log" 2>&1 &
+server=$!
+stop() {
+  if kill -0 "$server" 2>/dev/null; then
+    kill "$server" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$server" 2>/dev/null || true
+  fi
+  wait "$server" 2>/dev/null || true
+}
+trap stop EXIT
+
+ready=0
+for _ in $(seq 1 150); do
+  if ! kill -0 "$server" 2>/dev/null; then break; fi
+  if node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$ATRIUM_URL/healthz"; then ready=1; break; fi
+  sleep 0.2
+done
+if [[ $ready -ne 1 ]]; then
+  echo "run-with-server: server did not become healthy at $ATRIUM_URL" >&2
+  tail -n 50 "$work/server.log" >&2 || true
+  exit 1
+fi
+
+status=0
+node "$test_file" || status=$?
+if [[ $status -ne 0 ]]; then
+  echo "--- last server log lines ($work/server.log) ---" >&2
+  tail -n 40 "$work/server.log" >&2 || true
+fi
+exit $status
