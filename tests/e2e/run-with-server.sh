@@ -10,7 +10,8 @@
 # Environment (all optional):
 #   ATRIUM_URL            use this running server instead of starting one
 #   ATRIUM_ADMIN_EMAIL / ATRIUM_ADMIN_PASSWORD   credentials (defaults: admin@example.com / generated)
-#   ATRIUM_INIT_ARGS      extra arguments for `atrium init` (e.g. --demo)
+#   ATRIUM_INIT_ARGS      extra arguments for `atrium init`
+#   ATRIUM_E2E_DEMO=1     also run `atrium demo --db …` ($ATRIUM_DEMO_ARGS) before serving
 #   ATRIUM_SERVE_ARGS     extra arguments for `atrium serve`
 #   E2E_ARTIFACTS         screenshot directory (default build/e2e-artifacts)
 set -euo pipefail
@@ -52,7 +53,13 @@ export ATRIUM_URL="http://127.0.0.1:$port"
 "$atrium" init --db "$db" --admin-email "$ATRIUM_ADMIN_EMAIL" --admin-password "$ATRIUM_ADMIN_PASSWORD" ${ATRIUM_INIT_ARGS:-} \
   >"$work/init.log" 2>&1 || { echo "run-with-server: atrium init failed:" >&2; cat "$work/init.log" >&2; exit 1; }
 
-# The host serves web/public relative to the repository, so start it from there.
+if [[ "${ATRIUM_E2E_DEMO:-0}" == 1 ]]; then
+  # shellcheck disable=SC2086
+  "$atrium" demo --db "$db" ${ATRIUM_DEMO_ARGS:-} >"$work/demo.log" 2>&1 \
+    || { echo "run-with-server: atrium demo failed:" >&2; tail -n 40 "$work/demo.log" >&2; exit 1; }
+fi
+
+# Start from the repository root so a relative default web root resolves.
 cd "$repo"
 # shellcheck disable=SC2086
 "$atrium" serve --db "$db" --listen "127.0.0.1:$port" ${ATRIUM_SERVE_ARGS:-} >"$work/server.log" 2>&1 &
