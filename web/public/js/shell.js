@@ -134,6 +134,8 @@ export function mountPage() {
   frame.main.setAttribute('aria-busy', 'false');
   highlightNav();
   frame.root.classList.remove('nav-open');
+  const toggle = frame.root.querySelector('.nav-toggle');
+  if (toggle) toggle.setAttribute('aria-expanded', 'false');
   return frame.main;
 }
 
