@@ -5,6 +5,8 @@
 
 #include <Poco/Logger.h>
 
+#include <filesystem>
+
 namespace atrium::app {
 
 using http::Json;
@@ -34,6 +36,22 @@ Host::Host(HostOptions options) : _options(std::move(options)) {
     _identity = std::make_shared<identity::Identity>(_db, *_audit, _options.identity);
     _server = std::make_unique<http::Server>(_router, _metrics, _options.http);
     _server->setGate(_identity);
+    plugins::PluginManagerOptions pluginOptions;
+    pluginOptions.hostVersion = ATRIUM_VERSION;
+    auto config = _options.config;
+    _plugins = std::make_unique<plugins::PluginManager>(
+        _db, _router,
+        [config](const std::string& key) -> std::optional<std::string> { return config ? config(key) : std::nullopt; },
+        [](plugins::LogLevel level, const std::string& source, const std::string& message) {
+            auto& logger = Poco::Logger::get(source == "plugins" ? "atrium.plugins" : "plugin." + source);
+            switch (level) {
+            case plugins::LogLevel::Debug: logger.debug(message); break;
+            case plugins::LogLevel::Info: logger.information(message); break;
+            case plugins::LogLevel::Warning: logger.warning(message); break;
+            case plugins::LogLevel::Error: logger.error(message); break;
+            }
+        },
+        pluginOptions);
     auto db = _db;
     _metrics.addGauge("atrium_db_pool_size", "Database connections open.", [db] { return static_cast<double>(db->stats().size); });
     _metrics.addGauge("atrium_db_pool_in_use", "Database connections leased.", [db] { return static_cast<double>(db->stats().inUse); });
@@ -58,6 +76,49 @@ void Host::migrate(const std::function<void(const std::string&)>& progress) {
     if (progress && steps.empty()) progress("core schema is up to date (version " + std::to_string(migrator.currentVersion("core")) + ")");
     _identity->ensureRolesAndGrants(identity::Identity::corePermissions());
     _identity->ensureRootDepartment();
+    loadPlugins();
+    if (progress)
+        for (const auto& st : _plugins->status())
+            progress("plugin " + st.id + " " + st.version + ": " + plugins::stateName(st.state) +
+                     (st.reason.empty() ? "" : " (" + st.reason + ")"));
+}
+
+void Host::loadPlugins() {
+    if (_pluginsLoaded || !_options.loadPlugins) return;
+    _pluginsLoaded = true;
+    _plugins->loadFromSearchPath(_options.pluginPath);
+    // Each plugin permission may name defaults for the built-in roles in its manifest
+    // ("grants": {"manager": "department", "rep": "own"}); an admin's later change is kept.
+    std::vector<identity::PermissionDecl> decls;
+    for (const auto& st : _plugins->status()) {
+        if (st.state != plugins::PluginState::Loaded) continue;
+        try {
+            const auto manifest = plugins::Manifest::load(std::filesystem::path(st.directory) / "atrium-plugin.json");
+            for (const auto& p : manifest.raw.value("permissions", Json::array())) {
+                identity::PermissionDecl d;
+                d.name = p.value("name", "");
+                if (p.contains("grants") && p["grants"].is_object())
+                    for (const auto& [role, scope] : p["grants"].items()) d.defaults[role] = identity::parseScope(scope.get<std::string>());
+                decls.push_back(std::move(d));
+            }
+        } catch (const std::exception& e) {
+            Poco::Logger::get("atrium.plugins").warning("cannot read the permission grants of %s: %s", st.id, std::string(e.what()));
+        }
+    }
+    if (!decls.empty()) _identity->ensureRolesAndGrants(decls);
+}
+
+Json Host::modulesFor(const identity::Principal& principal) {
+    Json out = Json::array();
+    for (const auto& st : _plugins->status()) {
+        if (st.state != plugins::PluginState::Loaded) continue;
+        if (!_identity->moduleEnabled(st.id, principal)) continue;
+        out.push_back({{"id", st.id},
+                       {"name", {{"en", st.nameEn}, {"zh-CN", st.nameZh}}},
+                       {"version", st.version},
+                       {"ui", st.ui.empty() ? Json(nullptr) : Json(st.ui)}});
+    }
+    return out;
 }
 
 void Host::checkSchema() {
@@ -100,23 +161,54 @@ void Host::registerCoreRoutes() {
                                           {"public", r->isPublic}, {"owner", r->owner}, {"module", r->module}, {"summary", r->summary}});
                      res.json({{"items", items}});
                  }});
-    _identity->registerRoutes(_router, [](const identity::Principal&) { return Json::array(); });
+    _identity->registerRoutes(_router, [this](const identity::Principal& p) { return modulesFor(p); });
+    _router.add({"GET", "/api/v1/admin/plugins", "core.plugin.read", false, "core", "", "Plugins: loaded, refused (with the reason), disabled",
+                 [this](http::Request&, http::Response& res) { res.json(_plugins->toJson()); }});
+    _router.add({"POST", "/api/v1/admin/plugins/{id}/enable", "core.plugin.write", false, "core", "", "Turn a plugin on",
+                 [this](http::Request& req, http::Response& res) { togglePlugin(req, res, true); }});
+    _router.add({"POST", "/api/v1/admin/plugins/{id}/disable", "core.plugin.write", false, "core", "", "Turn a plugin off (data stays)",
+                 [this](http::Request& req, http::Response& res) { togglePlugin(req, res, false); }});
     customers::registerCustomerRoutes(_router, _db, *_audit);
 }
 
+void Host::togglePlugin(http::Request& req, http::Response& res, bool enable) {
+    const auto id = req.pathParams.at("id");
+    if (!_plugins->status(id)) throw http::HttpError::notFound("The plugin '" + id + "'");
+    std::string reason;
+    const bool ok = enable ? _plugins->enable(id, &reason) : _plugins->disable(id, &reason);
+    auto e = identity::AuditEntry::by(req.principal, enable ? "admin.plugin.enable" : "admin.plugin.disable", "plugin", 0);
+    e.newValues = {{"plugin", id}, {"ok", ok}, {"reason", reason}};
+    e.requestId = req.requestId;
+    e.outcome = ok ? "ok" : "failed";
+    _audit->recordNow(e);
+    if (!ok) throw http::HttpError(409, "plugin_state", reason.empty() ? "The plugin cannot change state now." : reason);
+    res.json(_plugins->status(id) ? Json{{"id", id}, {"state", plugins::stateName(_plugins->status(id)->state)}} : Json{{"id", id}});
+}
+
 void Host::start() {
+    if (_started) return;
+    _started = true;
+    loadPlugins();
     registerCoreRoutes();
+    for (auto& ext : _extensions) ext->start(*this);
     if (!_options.webRoot.empty()) {
         _server->addStaticMount("/vendor/", _options.webRoot / "node_modules" / "echarts" / "dist", 86400);
         _server->addStaticMount("/", _options.webRoot / "public", 300);
     }
     _server->start();
+    for (const auto& st : _plugins->status())
+        if (st.state == plugins::PluginState::Refused)
+            Poco::Logger::get("atrium.plugins").warning("plugin %s refused: %s", st.id, st.reason);
     Poco::Logger::get("atrium").information("listening on http://%s:%d (database %s)", _options.http.host, _server->port(),
                                              _db->url().redacted());
 }
 
 void Host::stop() {
+    if (!_started) return;
+    _started = false;
     if (_server) _server->stop();
+    for (auto it = _extensions.rbegin(); it != _extensions.rend(); ++it) (*it)->stop();
+    _plugins->shutdownAll();
 }
 
 } // namespace atrium::app

@@ -7,6 +7,7 @@
 #include "http/Server.h"
 #include "identity/Audit.h"
 #include "identity/Identity.h"
+#include "plugins/PluginManager.h"
 #include "store/Database.h"
 
 #include <filesystem>
@@ -24,6 +25,18 @@ struct HostOptions {
     store::PoolOptions pool;
     http::ServerOptions http;
     identity::IdentityOptions identity;
+    /// Plugin configuration: "plugins.<id>.<key>" -> value (the config file's atrium.plugins.*).
+    std::function<std::optional<std::string>(const std::string&)> config;
+    bool loadPlugins = true;
+};
+
+/// Something the host runs beside the core (the reporting engine): it registers routes when
+/// the host starts and may hold state for the host's lifetime.
+class HostExtension {
+public:
+    virtual ~HostExtension() = default;
+    virtual void start(class Host& host) = 0;
+    virtual void stop() {}
 };
 
 /// Parses "HOST:PORT" (or ":PORT"); throws std::invalid_argument with a sentence.
@@ -34,8 +47,11 @@ public:
     explicit Host(HostOptions options);
     ~Host();
 
-    /// Applies pending core (and plugin) migrations; calls `progress` with one line per step.
+    /// Applies pending core migrations, then loads the plugins (which migrates theirs) and
+    /// grants their permissions' defaults to the built-in roles. Calls `progress` per step.
     void migrate(const std::function<void(const std::string&)>& progress = {});
+    /// Loads plugins from the plugin path (once); refusals are reported, never thrown.
+    void loadPlugins();
     /// Refuses to run against a schema newer than this build (StoreError SchemaTooNew).
     void checkSchema();
     /// Registers routes, mounts static files and starts serving.
@@ -50,9 +66,15 @@ public:
     http::Server& server() { return *_server; }
     identity::Identity& identity() { return *_identity; }
     identity::Audit& audit() { return *_audit; }
+    plugins::PluginManager& plugins() { return *_plugins; }
+    /// Adds an extension; it starts with the host (call before start()).
+    void addExtension(std::shared_ptr<HostExtension> extension) { _extensions.push_back(std::move(extension)); }
+    /// Modules the principal may use: loaded plugins enabled for their department.
+    http::Json modulesFor(const identity::Principal& principal);
 
 private:
     void registerCoreRoutes();
+    void togglePlugin(http::Request& req, http::Response& res, bool enable);
 
     HostOptions _options;
     store::DatabasePtr _db;
@@ -61,7 +83,11 @@ private:
     std::unique_ptr<identity::Audit> _audit;
     std::shared_ptr<identity::Identity> _identity;
     std::unique_ptr<http::Server> _server;
+    std::unique_ptr<plugins::PluginManager> _plugins;
+    std::vector<std::shared_ptr<HostExtension>> _extensions;
     bool _routesRegistered = false;
+    bool _pluginsLoaded = false;
+    bool _started = false;
 };
 
 } // namespace atrium::app

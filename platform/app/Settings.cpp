@@ -35,7 +35,14 @@ HostOptions Settings::hostOptions(const std::string& executableDir) const {
     HostOptions o;
     o.dbUrl = get("db", "ATRIUM_DB", "sqlite:var/atrium.db");
     o.reportsDbUrl = get("reports_db", "ATRIUM_REPORTS_DB", "");
-    o.pluginPath = get("plugin_path", "ATRIUM_PLUGIN_PATH", executableDir + "/plugins");
+    // In the build tree plugins sit in build/plugins/<id>/; installed, in lib/atrium/plugins.
+    o.pluginPath = get("plugin_path", "ATRIUM_PLUGIN_PATH",
+                       executableDir + "/../plugins:" + executableDir + "/../lib/atrium/plugins");
+    const auto* file = &_file;
+    o.config = [file](const std::string& key) -> std::optional<std::string> {
+        if (file->hasProperty("atrium." + key)) return file->getString("atrium." + key);
+        return std::nullopt;
+    };
     o.webRoot = get("web_root", "ATRIUM_WEB_ROOT", ATRIUM_DEFAULT_WEB_ROOT);
     auto [host, port] = parseListen(get("listen", "ATRIUM_LISTEN", "127.0.0.1:8080"));
     o.http.host = host;

@@ -1,6 +1,7 @@
 // The `atrium` command: init, serve, migrate, user, plugins, demo. One Poco ServerApplication;
 // the subcommand (first argument) decides which options exist and what main() runs.
 
+#include "app/Extensions.h"
 #include "app/Host.h"
 #include "app/Settings.h"
 #include "identity/Passwords.h"
@@ -179,6 +180,7 @@ private:
     int serveCommand(const HostOptions& options) {
         Host host(options);
         host.checkSchema();
+        installExtensions(host);
         host.start();
         waitForTerminationRequest();
         Poco::Logger::get("atrium").information("stopping: draining in-flight requests");
