@@ -130,6 +130,16 @@ Manifest Manifest::fromJson(const json& doc) {
     }
     m.datasets = idList(doc, "datasets", m.id, who);
     m.kpis = idList(doc, "kpis", m.id, who);
+    if (doc.contains("ui")) {
+        if (!doc["ui"].is_string()) fail(who + " has \"ui\" that is not a string");
+        m.ui = doc["ui"].get<std::string>();
+        const bool charsOk = std::all_of(m.ui.begin(), m.ui.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '/';
+        });
+        const bool jsModule = m.ui.size() > 3 && (m.ui.ends_with(".js") || m.ui.ends_with(".mjs"));
+        if (!charsOk || !jsModule || m.ui.front() == '/' || m.ui.find("..") != std::string::npos)
+            fail(who + " has \"ui\" \"" + m.ui + "\", which must be a relative path to a .js module inside the plugin's web assets");
+    }
     return m;
 }
 

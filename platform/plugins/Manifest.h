@@ -40,6 +40,8 @@ struct Manifest {
     std::vector<PermissionDecl> permissions;
     std::vector<std::string> datasets;
     std::vector<std::string> kpis;
+    /// The UI entry module, relative to the plugin's asset directory ("main.js"); empty = none.
+    std::string ui;
     nlohmann::json raw; ///< the document as parsed, for the embedded-copy comparison and the API
 
     /// Validates `doc`. Throws ManifestError.
