@@ -555,8 +555,9 @@ typedef struct atrium_plugin_descriptor {
 #define ATRIUM_REQUEST_SIZE_V1 \
     ((uint32_t)(offsetof(atrium_request, principal) + sizeof(const void*)))
 
-/* The one symbol every plugin exports. Returns the descriptor (never NULL). Must not allocate
- * or have side effects: the host may call it more than once. */
+/* The one symbol every plugin exports. Returns the descriptor (never NULL). It runs before any
+ * compatibility check, so it must do nothing but return the same descriptor every time: no
+ * host calls, no threads, no I/O. The host may call it more than once. */
 typedef const atrium_plugin_descriptor* (*atrium_plugin_query_fn)(void);
 ATRIUM_PLUGIN_EXPORT const atrium_plugin_descriptor* atrium_plugin_query(void);
 
