@@ -37,7 +37,7 @@ export async function openBrowser({ locale = 'en-US', viewport = { width: 1440, 
   const watch = (page) => {
     page.on('console', (msg) => {
       const text = msg.text();
-      if (msg.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|403|404|409|422|429)/.test(text)) problems.push(`console: ${text}`);
+      if (msg.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|403|404|405|409|422|429)/.test(text)) problems.push(`console: ${text}`);
       if (/Content Security Policy/i.test(text)) problems.push(`csp: ${text}`);
     });
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));

@@ -38,8 +38,13 @@ if [[ ! -x "$atrium" ]]; then
   echo "run-with-server: atrium binary not found: $atrium" >&2
   exit 2
 fi
-if [[ ! -d "$repo/web/node_modules/playwright-core" ]]; then
-  echo "run-with-server: web/node_modules missing; run: npm ci --prefix web" >&2
+if [[ ! -d "$repo/web/node_modules/playwright-core" || ! -f "$repo/web/node_modules/echarts/dist/echarts.min.js" ]]; then
+  echo "run-with-server: installing web dependencies (npm ci in web/)" >&2
+  (cd "$repo/web" && npm ci --no-audit --no-fund --loglevel=error) >&2 \
+    || { echo "run-with-server: npm ci failed; run it by hand: npm ci --prefix web" >&2; exit 2; }
+fi
+if [[ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]]; then
+  echo "run-with-server: ${CHROMIUM_PATH:-/usr/bin/chromium} missing; install Debian's chromium package" >&2
   exit 2
 fi
 

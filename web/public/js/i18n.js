@@ -180,6 +180,10 @@ function toDate(value) {
     const [y, m, d] = value.split('-').map(Number);
     return new Date(y, m - 1, d);
   }
+  // "2026-11-23 06:17:08" (SQL timestamp without zone) is UTC on this server.
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) {
+    value = `${value.replace(' ', 'T')}Z`;
+  }
   const d = new Date(typeof value === 'number' && value < 1e12 ? value * 1000 : value);
   return Number.isNaN(d.getTime()) ? null : d;
 }

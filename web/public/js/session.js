@@ -35,7 +35,14 @@ export function can(...permissions) {
   if (!me) return false;
   if (isAdmin()) return true;
   const granted = me.user.permissions;
-  return permissions.some((p) => granted[p] && granted[p] !== 'none');
+  const ok = (p) => granted[p] && granted[p] !== 'none';
+  // "*" grants everything; "core.*" everything under core.
+  return permissions.some((p) => ok(p) || ok('*') || p.split('.').slice(0, -1).some((_, i, parts) => ok(`${parts.slice(0, i + 1).join('.')}.*`)));
+}
+
+/** True when a field ("core.account.phone") is denied to the user: it never leaves the server. */
+export function fieldDenied(key) {
+  return !!me && Array.isArray(me.user.denied_fields) && me.user.denied_fields.includes(key);
 }
 
 export function hasModule(id) {

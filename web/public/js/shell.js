@@ -10,6 +10,7 @@ import { pluginNavItems } from './plugins.js';
 import { toastError } from './ui.js';
 
 let frame = null; // { root, main, nav }
+let localeEndpoint = true;
 
 export function languageSelect({ id = 'lang-select', compact = false } = {}) {
   const select = h('select', { id, class: 'lang-select', 'aria-label': t('shell.language') },
@@ -22,8 +23,10 @@ export function languageSelect({ id = 'lang-select', compact = false } = {}) {
 export async function changeLocale(loc) {
   await setLocale(loc);
   // Tell the server so e-mails, exports and the next sign-in use the same language.
-  if (session()) {
-    api.patch('/api/v1/auth/me', { locale: loc }, { skipAuthRedirect: true }).catch(() => { /* best effort */ });
+  if (session() && localeEndpoint) {
+    api.patch('/api/v1/auth/me', { locale: loc }, { skipAuthRedirect: true }).catch((err) => {
+      if (err.status === 404 || err.status === 405) localeEndpoint = false; // server without it: stop asking
+    });
   }
 }
 

@@ -108,7 +108,8 @@ export function chip(text, kind) {
  * Sortable table. columns: [{key, label, sortable, render(row) → Node|string, class, align}].
  * sort: {key, order}; onSort(key, order). Cells are text unless render returns a Node.
  */
-export function dataTable({ columns, rows, sort, onSort, caption, rowKey = 'id', onRowClick, busy = false }) {
+export function dataTable({ columns: allColumns, rows, sort, onSort, caption, rowKey = 'id', onRowClick, busy = false }) {
+  const columns = allColumns.filter(Boolean);
   const head = h('tr', null, columns.map((col) => {
     const active = sort && sort.key === col.key;
     const ariaSort = active ? (sort.order === 'desc' ? 'descending' : 'ascending') : (col.sortable ? 'none' : null);

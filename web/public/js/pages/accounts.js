@@ -4,7 +4,7 @@
 import { h, icon, replace, debounce, safeHttpUrl } from '../dom.js';
 import { t, formatDate, formatDateTime, formatRelative, formatNumber, personName } from '../i18n.js';
 import { api, seg } from '../api.js';
-import { can, PERM } from '../session.js';
+import { can, PERM, fieldDenied } from '../session.js';
 import { updateQuery, navigate, href } from '../router.js';
 import { pageHeader, dataTable, pager, loadingState, emptyState, errorState, toast, toastError, confirmDialog, chip } from '../ui.js';
 import { focusHeading } from '../shell.js';
@@ -80,7 +80,7 @@ export function renderAccountList({ main, query, signal }) {
               { key: 'industry', label: t('accounts.fields.industry'), sortable: true },
               { key: 'region', label: t('accounts.fields.region'), sortable: true },
               { key: 'city', label: t('accounts.fields.city'), sortable: true, render: (r) => [r.city, r.country].filter(Boolean).join(', ') },
-              { key: 'phone', label: t('accounts.fields.phone'), render: (r) => phoneLink(r.phone) },
+              fieldDenied('core.account.phone') ? null : { key: 'phone', label: t('accounts.fields.phone'), render: (r) => phoneLink(r.phone) },
               { key: 'updated_at', label: t('accounts.fields.updated_at'), sortable: true, render: (r) => h('time', { datetime: r.updated_at || '', title: formatDateTime(r.updated_at), text: formatRelative(r.updated_at) }) },
             ],
             rows: items,
@@ -293,6 +293,10 @@ export async function renderAccountForm({ main, params, signal }) {
     ev.preventDefault();
     clearErrors();
     const body = {};
+    // "www.example.com" means https://www.example.com (the server wants a scheme).
+    if (inputs.website && inputs.website.value.trim() && !/^[a-z][a-z0-9+.-]*:/i.test(inputs.website.value.trim())) {
+      inputs.website.value = `https://${inputs.website.value.trim()}`;
+    }
     for (const f of fields) {
       const v = inputs[f].value.trim();
       if (!editing && v === '') continue; // a new record leaves blank fields unset

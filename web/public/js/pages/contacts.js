@@ -4,6 +4,7 @@ import { h, icon, replace, debounce } from '../dom.js';
 import { t, formatRelative, formatDateTime, personName } from '../i18n.js';
 import { api, seg } from '../api.js';
 import { updateQuery } from '../router.js';
+import { fieldDenied } from '../session.js';
 import { pageHeader, dataTable, pager, loadingState, emptyState, errorState } from '../ui.js';
 
 const SORTABLE = ['last_name', 'first_name', 'email', 'title', 'updated_at'];
@@ -54,8 +55,8 @@ export function renderContactList({ main, query, signal }) {
             { key: 'last_name', label: t('contacts.fields.name'), sortable: true, header: true, render: (r) => personName(r.first_name, r.last_name) || '—' },
             { key: 'title', label: t('contacts.fields.title'), sortable: true },
             { key: 'account', label: t('contacts.fields.account'), render: (r) => (r.account_id ? h('a', { href: `#/accounts/${seg(r.account_id)}`, text: r.account_name || t('contacts.open_account') }) : '—') },
-            { key: 'email', label: t('contacts.fields.email'), sortable: true, render: (r) => (r.email ? h('a', { href: `mailto:${r.email}`, text: r.email }) : '—') },
-            { key: 'phone', label: t('contacts.fields.phone'), render: (r) => r.phone || '—' },
+            fieldDenied('core.contact.email') ? null : { key: 'email', label: t('contacts.fields.email'), sortable: true, render: (r) => (r.email ? h('a', { href: `mailto:${r.email}`, text: r.email }) : '—') },
+            fieldDenied('core.contact.phone') ? null : { key: 'phone', label: t('contacts.fields.phone'), render: (r) => r.phone || '—' },
             { key: 'updated_at', label: t('contacts.fields.updated_at'), sortable: true, render: (r) => (r.updated_at ? h('time', { datetime: r.updated_at, title: formatDateTime(r.updated_at), text: formatRelative(r.updated_at) }) : '—') },
           ],
           rows: items,

@@ -31,7 +31,9 @@ export async function renderDashboardList({ main, signal }) {
             d.description ? h('span', { class: 'muted small', text: localized(d.description) }) : null,
             Number.isFinite(d.widget_count) ? h('span', { class: 'muted small', text: t('dashboards.widget_count', { count: d.widget_count }) }) : null))))));
     } catch (err) {
-      if (err.name !== 'AbortError') replace(body, errorState(err, load));
+      if (err.name === 'AbortError') return;
+      // A server without the reporting module answers 404 for the catalogue: nothing to show.
+      replace(body, err.status === 404 ? emptyState(t('dashboards.none'), t('dashboards.none_hint')) : errorState(err, load));
     }
   };
   await load();

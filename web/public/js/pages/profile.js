@@ -32,7 +32,7 @@ export function renderProfile({ main }) {
           caption: t('profile.permissions'),
           rowKey: 'name',
           columns: [
-            { key: 'name', label: t('profile.permission'), header: true, render: (p) => h('code', { text: p.name }) },
+            { key: 'name', label: t('profile.permission'), header: true, render: (p) => (p.name === '*' ? h('span', { text: t('profile.all_permissions') }) : h('code', { text: p.name })) },
             { key: 'scope', label: t('profile.scope'), render: (p) => h('span', { class: `chip chip-${SCOPE_CHIP[p.scope] || 'neutral'}`, text: t(`scopes.${p.scope}`) === `scopes.${p.scope}` ? String(p.scope) : t(`scopes.${p.scope}`) }) },
           ],
           rows: perms,
