@@ -110,19 +110,44 @@ function definition(label, value) {
   return [h('dt', { text: label }), h('dd', null, value === null || value === undefined || value === '' ? '—' : value)];
 }
 
-const KIND_CHIP = { note: 'neutral', call: 'info', email: 'info', meeting: 'info', task: 'amber', stage_change: 'green', created: 'neutral', updated: 'neutral' };
+const KIND_CHIP = {
+  note: 'neutral', call: 'info', email: 'info', meeting: 'info', task: 'amber', stage_change: 'green',
+  account_created: 'green', contact_created: 'green', account_updated: 'info', contact_updated: 'info',
+  account_deleted: 'red', contact_deleted: 'red',
+};
+
+function translated(key, fallback) {
+  const text = t(key);
+  return text === key ? fallback : text;
+}
+
+/** Timeline body: text as is; an object of field → value (the record's new values) as a list. */
+function timelineBody(item) {
+  const body = item.body;
+  if (body === null || body === undefined || body === '') return null;
+  if (typeof body !== 'object') return h('p', { class: 'timeline-body', text: String(body) });
+  const entity = item.entity_type === 'contact' ? 'contacts' : 'accounts';
+  const entries = Object.entries(body).filter(([k]) => k !== 'owner_id' && k !== 'department_id');
+  if (!entries.length) return null;
+  return h('dl', { class: 'timeline-fields' }, entries.map(([k, v]) => [
+    h('dt', { text: translated(`${entity}.fields.${k}`, k) }),
+    h('dd', { text: v === null || v === undefined || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v) }),
+  ]));
+}
 
 function timelineItem(item) {
-  const kindLabel = t(`timeline.kinds.${item.kind}`) === `timeline.kinds.${item.kind}` ? String(item.kind || '') : t(`timeline.kinds.${item.kind}`);
+  const kindKey = String(item.kind || '').replace(/[^\w]+/g, '_');
+  const kindLabel = translated(`timeline.kinds.${kindKey}`, String(item.kind || ''));
+  const title = translated(`timeline.titles.${kindKey}`, item.title || '');
   return h('li', { class: 'timeline-item' },
     h('div', { class: 'timeline-marker', 'aria-hidden': 'true' }),
     h('div', { class: 'timeline-content' },
       h('div', { class: 'timeline-head' },
-        chip(kindLabel, KIND_CHIP[item.kind] || 'neutral'),
-        h('strong', { class: 'timeline-title', text: item.title || '' }),
+        chip(kindLabel, KIND_CHIP[kindKey] || 'neutral'),
+        h('strong', { class: 'timeline-title', text: title }),
         h('time', { datetime: item.occurred_at || '', title: formatDateTime(item.occurred_at), class: 'muted', text: formatRelative(item.occurred_at) })),
-      item.body ? h('p', { class: 'timeline-body', text: item.body }) : null,
-      h('p', { class: 'muted small', text: [item.source ? t('timeline.source', { source: item.source }) : '', (item.actor_name || item.actor_id) ? t('timeline.actor', { name: item.actor_name || `#${item.actor_id}` }) : ''].filter(Boolean).join(' · ') })));
+      timelineBody(item),
+      h('p', { class: 'muted small', text: [item.source ? t('timeline.source', { source: translated(`timeline.sources.${item.source}`, item.source) }) : '', (item.actor_name || item.actor_id) ? t('timeline.actor', { name: item.actor_name || `#${item.actor_id}` }) : ''].filter(Boolean).join(' · ') })));
 }
 
 export async function renderAccountDetail({ main, params, signal }) {
