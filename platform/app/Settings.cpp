@@ -1,6 +1,7 @@
 #include "app/Settings.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 namespace atrium::app {
@@ -36,8 +37,10 @@ HostOptions Settings::hostOptions(const std::string& executableDir) const {
     o.dbUrl = get("db", "ATRIUM_DB", "sqlite:var/atrium.db");
     o.reportsDbUrl = get("reports_db", "ATRIUM_REPORTS_DB", "");
     // In the build tree plugins sit in build/plugins/<id>/; installed, in lib/atrium/plugins.
-    o.pluginPath = get("plugin_path", "ATRIUM_PLUGIN_PATH",
-                       executableDir + "/../plugins:" + executableDir + "/../lib/atrium/plugins");
+    std::string defaults;
+    for (const auto& dir : {executableDir + "../plugins", executableDir + "../lib/atrium/plugins"})
+        if (std::filesystem::is_directory(dir)) defaults += (defaults.empty() ? "" : ":") + std::filesystem::canonical(dir).string();
+    o.pluginPath = get("plugin_path", "ATRIUM_PLUGIN_PATH", defaults);
     const auto* file = &_file;
     o.config = [file](const std::string& key) -> std::optional<std::string> {
         if (file->hasProperty("atrium." + key)) return file->getString("atrium." + key);

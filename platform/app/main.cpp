@@ -1,6 +1,7 @@
 // The `atrium` command: init, serve, migrate, user, plugins, demo. One Poco ServerApplication;
 // the subcommand (first argument) decides which options exist and what main() runs.
 
+#include "app/Demo.h"
 #include "app/Extensions.h"
 #include "app/Host.h"
 #include "app/Settings.h"
@@ -19,6 +20,8 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include <chrono>
+#include <cstdio>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -51,7 +54,19 @@ const std::map<std::string, CommandInfo>& commands() {
           {{"listen=HOST:PORT", "address to listen on (default 127.0.0.1:8080, env ATRIUM_LISTEN)"},
            {"plugin-path=DIRS", "colon-separated plugin directories (env ATRIUM_PLUGIN_PATH)"},
            {"web-root=DIR", "directory with public/ and node_modules/ (env ATRIUM_WEB_ROOT)"}}}},
+        {"demo",
+         {"atrium demo [--db URL] [--scale small|medium|large] [--seed N]",
+          "Fill a new database with a demo company: departments, employees, accounts and contacts, then every plugin's "
+          "own demo data (sales: leads, opportunities, orders, quotas). Same seed, same data.",
+          {{"scale=S", "small (30 users, 500 accounts, ~2k opportunities), medium (200 / 20k / ~100k) or large (1,000 / 200k / 1M); default small"},
+           {"seed=N", "random seed (default 1)"},
+           {"plugin-path=DIRS", "colon-separated plugin directories (env ATRIUM_PLUGIN_PATH)"}}}},
         {"migrate", {"atrium migrate [--db URL]", "Apply pending schema migrations and report each step.", {}}},
+        {"plugins",
+         {"atrium plugins list|enable|disable [ID] [--department D]",
+          "List plugins with their state (loaded, refused with the reason, disabled); enable or disable a module for a "
+          "department (its subtree inherits unless overridden).",
+          {{"department=D", "department id for enable/disable"}, {"plugin-path=DIRS", "colon-separated plugin directories"}}}},
         {"user",
          {"atrium user add|list|disable|reset-password [options]",
           "Manage users: add --email E --name N [--password P] [--role R[,R]] [--department-id D] [--manager-id M] "
@@ -106,7 +121,10 @@ protected:
         Poco::AutoPtr<Poco::PatternFormatter> pattern(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
         Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(pattern, new Poco::ConsoleChannel(std::cerr)));
         Poco::Logger::root().setChannel(channel);
-        Poco::Logger::root().setLevel(config().getString("atrium.log_level", "information"));
+        // Commands other than serve report on stdout; their log shows warnings and errors only.
+        const char* envLevel = std::getenv("ATRIUM_LOG_LEVEL");
+        Poco::Logger::root().setLevel(envLevel && *envLevel ? envLevel
+                                                            : config().getString("atrium.log_level", _command == "serve" ? "information" : "warning"));
     }
 
     int main(const ArgVec&) override {
@@ -117,8 +135,10 @@ protected:
             auto options = settings.hostOptions(exeDir);
             if (_command == "init") return initCommand(settings, options);
             if (_command == "migrate") return migrateCommand(options);
+            if (_command == "demo") return demoCommand(settings, options);
             if (_command == "serve") return serveCommand(options);
             if (_command == "user") return userCommand(settings, options);
+            if (_command == "plugins") return pluginsCommand(settings, options);
         } catch (const std::invalid_argument& e) {
             std::cerr << "atrium " << _command << ": " << e.what() << ".\n";
             return EXIT_USAGE;
@@ -126,9 +146,11 @@ protected:
             std::cerr << "atrium " << _command << ": " << e.what() << ".\n";
             return EXIT_UNAVAILABLE;
         } catch (const http::HttpError& e) {
-            std::cerr << "atrium " << _command << ": " << e.what();
-            if (!e.fields().is_null())
-                for (const auto& [k, v] : e.fields().items()) std::cerr << " " << k << ": " << v.get<std::string>();
+            std::cerr << "atrium " << _command << ":";
+            if (e.fields().is_object() && !e.fields().empty())
+                for (const auto& [k, v] : e.fields().items()) std::cerr << " " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump());
+            else
+                std::cerr << " " << e.what();
             std::cerr << "\n";
             return EXIT_DATAERR;
         } catch (const std::exception& e) {
@@ -175,6 +197,78 @@ private:
         Host host(options);
         host.migrate([](const std::string& line) { std::cout << line << "\n"; });
         return EXIT_OK;
+    }
+
+    /// A one-line progress bar on stderr, redrawn in place ("\r"); a newline ends a phase.
+    class ProgressBar {
+    public:
+        void show(const std::string& phase, double fraction, const std::string& message) {
+            if (phase != _phase) {
+                finish();
+                _phase = phase;
+                _started = std::chrono::steady_clock::now();
+            }
+            const auto now = std::chrono::steady_clock::now();
+            const int percent = static_cast<int>(fraction * 100.0 + 0.5);
+            if (percent == _percent && message == _message && now - _drawn < std::chrono::milliseconds(200)) return;
+            _percent = percent;
+            _message = message;
+            _drawn = now;
+            const int width = 30, filled = static_cast<int>(fraction * width + 0.5);
+            const double secs = std::chrono::duration<double>(now - _started).count();
+            std::fprintf(stderr, "\r%-8s [%s%s] %3d%%  %6.1fs  %-28.28s", phase.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                         std::string(static_cast<std::size_t>(width - filled), '.').c_str(), percent, secs, message.c_str());
+            std::fflush(stderr);
+            _open = true;
+        }
+        void finish() {
+            if (_open) std::fputc('\n', stderr);
+            _open = false;
+            _percent = -1;
+        }
+
+    private:
+        std::string _phase, _message;
+        int _percent = -1;
+        bool _open = false;
+        std::chrono::steady_clock::time_point _started, _drawn;
+    };
+
+    int demoCommand(const Settings& s, const HostOptions& options) {
+        const auto size = demoSize(s.flag("scale", "small"));
+        std::uint64_t seed = 1;
+        try {
+            std::size_t pos = 0;
+            const auto text = s.flag("seed", "1");
+            seed = std::stoull(text, &pos);
+            if (pos != text.size()) throw std::invalid_argument("seed");
+        } catch (...) {
+            throw std::invalid_argument("--seed takes a whole number, e.g. --seed 42");
+        }
+        const auto started = std::chrono::steady_clock::now();
+        Host host(options);
+        host.migrate();
+        ProgressBar bar;
+        const auto core = seedCoreDemo(*host.db(), size, seed, [&](double f, const std::string& m) { bar.show("core", f, m); });
+        bar.finish();
+        std::cout << "core: " << core.departments << " departments, " << core.users << " users, " << core.accounts << " accounts, "
+                  << core.contacts << " contacts in " << std::fixed << std::setprecision(1) << core.millis / 1000.0 << " s\n";
+        const auto outcomes = host.plugins().runDemo(size.pluginScale, seed, [&](const std::string& id, double f, const std::string& m) {
+            bar.show(id, f, m);
+        });
+        bar.finish();
+        bool failed = false;
+        for (const auto& o : outcomes) {
+            std::cout << o.id << ": " << (o.ok ? "seeded" : o.message) << " in " << std::fixed << std::setprecision(1) << o.millis / 1000.0
+                      << " s\n";
+            failed = failed || !o.ok;
+        }
+        if (outcomes.empty()) std::cout << "No loaded plugin has demo data (plugin path: " << options.pluginPath << ").\n";
+        const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::cout << "Demo data (" << size.name << ", seed " << seed << ") ready in " << std::fixed << std::setprecision(1) << total
+                  << " s.\nSign in as " << kDemoAdminEmail << " (administrator) or director@demo.atrium.example (sales director); "
+                  << "every demo user's password is " << kDemoPassword << "\n";
+        return failed ? EXIT_SOFTWARE : EXIT_OK;
     }
 
     int serveCommand(const HostOptions& options) {
@@ -241,6 +335,39 @@ private:
             return EXIT_OK;
         }
         throw std::invalid_argument("unknown user command '" + sub + "': use add, list, disable or reset-password");
+    }
+
+    int pluginsCommand(const Settings& s, const HostOptions& options) {
+        const std::string sub = _positional.empty() ? "list" : _positional[0];
+        Host host(options);
+        host.checkSchema();
+        if (sub == "list") {
+            host.loadPlugins();
+            const auto all = host.plugins().status();
+            if (all.empty()) std::cout << "No plugins found on the plugin path (" << options.pluginPath << ").\n";
+            for (const auto& st : all) {
+                std::cout << std::left << std::setw(16) << st.id << std::setw(10) << st.version << std::setw(10)
+                          << plugins::stateName(st.state) << (st.reason.empty() ? st.nameEn : st.reason) << "\n";
+            }
+            return EXIT_OK;
+        }
+        if (sub == "enable" || sub == "disable") {
+            if (_positional.size() < 2 || !s.has("department"))
+                throw std::invalid_argument("plugins " + sub + " needs a plugin id and --department D, e.g. 'atrium plugins " + sub +
+                                            " sales --department 3'");
+            const auto& id = _positional[1];
+            std::int64_t dept = 0;
+            try {
+                dept = std::stoll(s.flag("department"));
+            } catch (...) {
+                throw std::invalid_argument("--department takes a department id (a number)");
+            }
+            host.identity().setModuleEnabled(id, dept, sub == "enable", nullptr);
+            std::cout << (sub == "enable" ? "Enabled " : "Disabled ") << id << " for department " << dept
+                      << " and its sub-departments (data is kept).\n";
+            return EXIT_OK;
+        }
+        throw std::invalid_argument("unknown plugins command '" + sub + "': use list, enable or disable");
     }
 
     std::string _command;

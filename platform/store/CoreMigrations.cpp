@@ -182,6 +182,11 @@ CREATE TABLE timeline_events (
 CREATE INDEX timeline_entity ON timeline_events(entity_type, entity_id, occurred_at);
 CREATE INDEX timeline_account ON timeline_events(account_id, occurred_at)
 )SQL"},
+        {3, "identity: audit and token lookups", R"SQL(
+CREATE INDEX audit_log_action ON audit_log(action, occurred_at);
+CREATE INDEX api_tokens_user ON api_tokens(user_id);
+CREATE INDEX login_throttle_locked ON login_throttle(locked_until)
+)SQL"},
     };
     return migrations;
 }

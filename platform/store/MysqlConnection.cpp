@@ -212,7 +212,8 @@ public:
             _con.reset(driver()->connect(options));
         } catch (const sql::SQLException& e) {
             throw StoreError(StoreError::Kind::Unavailable,
-                             "cannot connect to MySQL at " + url.redacted() + ": " + e.what());
+                             "cannot connect to MySQL at " + url.redacted() + " (" + e.what() +
+                                 "): check the URL, the credentials and that the server is running");
         }
         exec("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ANSI_QUOTES,PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION,"
              "NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO'");
