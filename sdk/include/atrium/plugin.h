@@ -501,6 +501,32 @@ typedef struct atrium_host_api {
      * `user_data` is plugin-owned and must outlive shutdown. */
     atrium_status (*demo_register)(atrium_host* host, atrium_demo_fn fn, void* user_data,
                                    atrium_error* error);
+
+    /* ---- audit and core customer records (appended; check ATRIUM_HAS_MEMBER) -------------- */
+
+    /* Appends a row to the host's audit log on `db`, inside its transaction when one is open
+     * (a write and its audit row then commit or roll back together). `principal` is the actor
+     * (NULL = the system, e.g. a demo hook); `action` ("create", "update", "delete", "convert",
+     * …) and `entity_type` ("sales.opportunity") are NUL-terminated; `old_json` / `new_json`
+     * are JSON objects of the given sizes or NULL; `request_id` is NUL-terminated or NULL.
+     * All borrowed for the call. */
+    atrium_status (*audit_append)(atrium_db* db, const atrium_principal* principal, const char* action,
+                                  const char* entity_type, int64_t entity_id, const char* old_json,
+                                  size_t old_json_size, const char* new_json, size_t new_json_size,
+                                  const char* request_id, atrium_error* error);
+
+    /* Creates a core customer record on `db`, inside its transaction when one is open: the
+     * way a plugin adds to tables the core owns (e.g. converting a lead). `kind` is "account"
+     * or "contact" (NUL-terminated); `json` (borrowed, `json_size` bytes) is an object with
+     * the fields POST /api/v1/accounts or /api/v1/contacts accepts, plus an optional
+     * "owner_id" (default: the principal). The host validates it as that route does
+     * (ATRIUM_E_INVALID; the message names the field: "name: This field is required."),
+     * checks the principal's core.<kind>.write scope for the owner (ATRIUM_E_FORBIDDEN),
+     * sets the owner's department, writes the audit row and the timeline entry, and stores
+     * the new id in *id. `principal` must not be NULL. */
+    atrium_status (*customer_create)(atrium_db* db, const atrium_principal* principal, const char* kind,
+                                     const char* json, size_t json_size, int64_t* id,
+                                     atrium_error* error);
 } atrium_host_api;
 
 /* ============================================================================================

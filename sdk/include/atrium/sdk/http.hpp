@@ -123,9 +123,44 @@ public:
         return ScopeFilter::make(_api, _r->principal, permission, ownerColumn, departmentColumn);
     }
 
+    /// Writes an audit row for a change this caller made, on `db` (in its transaction, so the
+    /// change and its audit row commit together). `action` is "create", "update", "delete", …
+    void audit(const Db& db, std::string_view action, std::string_view entityType, std::int64_t entityId,
+               const Json& oldValues = nullptr, const Json& newValues = nullptr) const {
+        requireMember(ATRIUM_HAS_MEMBER(_api, atrium_host_api, audit_append), "audit_append");
+        const std::string a(action), t(entityType), rid(requestId());
+        const std::string o = oldValues.is_null() ? std::string() : oldValues.dump(-1, ' ', false, Json::error_handler_t::replace);
+        const std::string n = newValues.is_null() ? std::string() : newValues.dump(-1, ' ', false, Json::error_handler_t::replace);
+        detail::ErrorBuffer eb;
+        detail::check(_api->audit_append(db.handle(), _r->principal, a.c_str(), t.c_str(), entityId, o.empty() ? nullptr : o.data(), o.size(),
+                                         n.empty() ? nullptr : n.data(), n.size(), rid.empty() ? nullptr : rid.c_str(), eb.get()),
+                      eb);
+    }
+
+    /// Creates a core account as this caller, on `db` (in its transaction): the fields of
+    /// POST /api/v1/accounts plus an optional "owner_id". Invalid fields answer 422 (the
+    /// problem under error.fields.account), an owner outside the caller's scope 403.
+    std::int64_t createAccount(const Db& db, const Json& fields) const { return createCustomer(db, "account", fields); }
+    /// Creates a core contact (fields of POST /api/v1/contacts, "account_id" included).
+    std::int64_t createContact(const Db& db, const Json& fields) const { return createCustomer(db, "contact", fields); }
+
     const atrium_request* raw() const { return _r; }
 
 private:
+    static void requireMember(bool present, const char* name) {
+        if (!present) throw Error(ATRIUM_E_UNSUPPORTED, std::string("this host is too old: it lacks ") + name + " in atrium_host_api");
+    }
+    std::int64_t createCustomer(const Db& db, const char* kind, const Json& fields) const {
+        requireMember(ATRIUM_HAS_MEMBER(_api, atrium_host_api, customer_create), "customer_create");
+        const std::string body = fields.dump(-1, ' ', false, Json::error_handler_t::replace);
+        detail::ErrorBuffer eb;
+        std::int64_t id = 0;
+        const auto rc = _api->customer_create(db.handle(), _r->principal, kind, body.data(), body.size(), &id, eb.get());
+        if (rc == ATRIUM_E_INVALID) throw HttpError::validation(Json{{kind, eb.text()}});
+        if (rc == ATRIUM_E_FORBIDDEN) throw HttpError::forbidden(eb.text());
+        detail::check(rc, eb);
+        return id;
+    }
     static std::string_view sv(const atrium_str& s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
     const atrium_host_api* _api;
     const atrium_request* _r;
