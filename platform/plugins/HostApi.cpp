@@ -1306,9 +1306,10 @@ void fillHostApi(PluginRecord& record) {
     a.struct_size = sizeof(atrium_host_api);
     a.abi_major = ATRIUM_ABI_MAJOR;
     a.abi_minor = ATRIUM_ABI_MINOR;
-    // The handle lives in the record, which lives as long as the manager; it is allocated once
-    // and never moves (records are held by unique_ptr).
-    static_assert(std::is_standard_layout_v<atrium_host>);
+    // The handle lives in the record, which lives as long as the manager and never moves
+    // (records are held by unique_ptr), so the pointer stays valid for the plugin's lifetime.
+    record.handle.record = &record;
+    a.host = &record.handle;
     record.idText = record.id();
     record.dirText = record.folder.string();
     record.hostVersionText = record.services->options.hostVersion;

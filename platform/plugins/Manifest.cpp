@@ -124,6 +124,16 @@ Manifest Manifest::fromJson(const json& doc) {
             decl.description = p.contains("description") ? p["description"] : json("");
             if (!decl.description.is_string() && !decl.description.is_object())
                 fail(who + " describes permission \"" + decl.name + "\" with something other than a string or {\"en\", \"zh-CN\"}");
+            if (p.contains("grants")) {
+                if (!p["grants"].is_object()) fail(who + " has \"grants\" of permission \"" + decl.name + "\" that is not {\"role\": \"scope\"}");
+                for (const auto& [role, scope] : p["grants"].items()) {
+                    const std::string s = scope.is_string() ? scope.get<std::string>() : std::string();
+                    if (s != "none" && s != "own" && s != "department" && s != "all")
+                        fail(who + " grants permission \"" + decl.name + "\" to role \"" + role +
+                             "\" with a scope other than \"none\", \"own\", \"department\" or \"all\"");
+                    decl.grants[role] = s;
+                }
+            }
             if (m.declaresPermission(decl.name)) fail(who + " declares permission \"" + decl.name + "\" twice");
             m.permissions.push_back(std::move(decl));
         }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct Requirement {
 struct PermissionDecl {
     std::string name;
     nlohmann::json description; ///< a string or {"en": …, "zh-CN": …}
+    /// Default scope per built-in role ("manager" -> "department"); the host grants these once,
+    /// and an administrator's later change wins.
+    std::map<std::string, std::string> grants;
 };
 
 struct Manifest {

@@ -18,6 +18,14 @@
 namespace atrium::identity {
 struct Principal;
 }
+namespace atrium::plugins::detail {
+struct PluginRecord;
+}
+
+/// The plugin's handle as plugins see it (plugin.h): one per plugin, inside its record.
+struct atrium_host {
+    atrium::plugins::detail::PluginRecord* record;
+};
 
 namespace atrium::plugins::detail {
 
@@ -100,6 +108,7 @@ struct PluginRecord {
     bool migrated = false;
 
     // The host API table handed to this plugin, and what it points into.
+    atrium_host handle{this};
     atrium_host_api api{};
     std::string idText;
     std::string dirText;
@@ -145,11 +154,7 @@ http::Handler makeAssetHandler(std::filesystem::path root);
 
 } // namespace atrium::plugins::detail
 
-// ---- Definitions of the opaque handles of plugin.h (global namespace, C tag names). ----
-
-struct atrium_host {
-    atrium::plugins::detail::PluginRecord* record;
-};
+// ---- Definitions of the other opaque handles of plugin.h (global namespace, C tag names). ----
 
 struct atrium_stmt;
 struct atrium_bulk;
