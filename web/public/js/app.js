@@ -14,6 +14,11 @@ import { renderContactList } from './pages/contacts.js';
 import { renderPlugins } from './pages/admin-plugins.js';
 import { renderDashboardList, renderDashboard } from './pages/dashboards.js';
 import { renderProfile } from './pages/profile.js';
+import { renderUserList, renderUserForm } from './pages/admin-users.js';
+import { renderDepartments } from './pages/admin-departments.js';
+import { renderRoleList, renderRoleForm } from './pages/admin-roles.js';
+import { renderModules } from './pages/admin-modules.js';
+import { renderAudit } from './pages/admin-audit.js';
 
 /** Wraps a page renderer: mounts the frame, passes `main`, focuses the heading when done. */
 function page(renderer, permissions) {
@@ -42,6 +47,15 @@ function registerRoutes() {
   route('/accounts/:id/edit', page(renderAccountForm, PERM.accountUpdate));
   route('/contacts', page(renderContactList, PERM.contactRead));
   route('/admin/plugins', page(renderPlugins, PERM.pluginAdmin));
+  route('/admin/users', page(renderUserList, PERM.userRead));
+  route('/admin/users/new', page(renderUserForm, PERM.userWrite));
+  route('/admin/users/:id', page(renderUserForm, PERM.userRead));
+  route('/admin/departments', page(renderDepartments, PERM.departmentRead));
+  route('/admin/roles', page(renderRoleList, PERM.roleRead));
+  route('/admin/roles/new', page(renderRoleForm, PERM.roleWrite));
+  route('/admin/roles/:id', page(renderRoleForm, PERM.roleRead));
+  route('/admin/modules', page(renderModules, PERM.moduleAdmin));
+  route('/admin/audit', page(renderAudit, PERM.auditRead));
   route('/profile', page(renderProfile));
   // A module whose UI did not load (or has no page at its root) gets a status page.
   route('/m/:module/*', page(({ params, main }) => {

@@ -40,7 +40,13 @@ function navItems() {
 
 function adminItems() {
   const items = [];
+  // Reps may read their colleagues (core.user.read) but the directory is an admin page.
+  if (can(...PERM.userRead) && can(...PERM.userWrite, ...PERM.roleRead)) items.push({ id: 'admin-users', href: '#/admin/users', label: t('nav.users'), icon: 'users' });
+  if (can(...PERM.departmentRead) && can(...PERM.departmentWrite, ...PERM.userWrite)) items.push({ id: 'admin-departments', href: '#/admin/departments', label: t('nav.departments'), icon: 'tree' });
+  if (can(...PERM.roleRead)) items.push({ id: 'admin-roles', href: '#/admin/roles', label: t('nav.roles'), icon: 'shield' });
+  if (can(...PERM.moduleAdmin)) items.push({ id: 'admin-modules', href: '#/admin/modules', label: t('nav.module_enablement'), icon: 'grid' });
   if (can(...PERM.pluginAdmin)) items.push({ id: 'admin-plugins', href: '#/admin/plugins', label: t('nav.plugins'), icon: 'plugin' });
+  if (can(...PERM.auditRead)) items.push({ id: 'admin-audit', href: '#/admin/audit', label: t('nav.audit'), icon: 'audit' });
   return items;
 }
 
