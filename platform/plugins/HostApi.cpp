@@ -890,39 +890,41 @@ atrium_status apiScopePredicate(atrium_host* host, const atrium_principal* princ
                 if (const auto* i = std::get_if<std::int64_t>(&v)) values.push_back(intValue(*i));
                 else values.push_back(textValue(store::asText(v)));
             }
-        } else switch (granted) {
-        case identity::Scope::All: sql = "1=1"; break;
-        case identity::Scope::None: sql = "1=0"; break;
-        case identity::Scope::Own:
-            if (owner.empty() || p.userId == 0) {
-                sql = "1=0";
-            } else {
-                sql = owner + " = ?";
-                values.push_back(intValue(p.userId));
-            }
-            break;
-        case identity::Scope::Department:
-            if (!hasDepartment) {
-                // No department: the widest meaningful reading is "own records".
+        } else {
+            switch (granted) {
+            case identity::Scope::All: sql = "1=1"; break;
+            case identity::Scope::None: sql = "1=0"; break;
+            case identity::Scope::Own:
                 if (owner.empty() || p.userId == 0) {
                     sql = "1=0";
                 } else {
                     sql = owner + " = ?";
                     values.push_back(intValue(p.userId));
                 }
-            } else if (!dept.empty()) {
-                sql = "(" + dept + " IN (" + subtreeIds() + ")";
-                if (!owner.empty() && p.userId != 0) {
-                    // Own records stay visible even after they moved to another department.
-                    sql += " OR " + owner + " = ?";
-                    values.push_back(intValue(p.userId));
+                break;
+            case identity::Scope::Department:
+                if (!hasDepartment) {
+                    // No department: the widest meaningful reading is "own records".
+                    if (owner.empty() || p.userId == 0) {
+                        sql = "1=0";
+                    } else {
+                        sql = owner + " = ?";
+                        values.push_back(intValue(p.userId));
+                    }
+                } else if (!dept.empty()) {
+                    sql = "(" + dept + " IN (" + subtreeIds() + ")";
+                    if (!owner.empty() && p.userId != 0) {
+                        // Own records stay visible even after they moved to another department.
+                        sql += " OR " + owner + " = ?";
+                        values.push_back(intValue(p.userId));
+                    }
+                    sql += ")";
+                } else {
+                    sql = owner + " IN (SELECT " + q(t.userId) + " FROM " + q(t.users) + " WHERE " + q(t.userDepartment) + " IN (" +
+                          subtreeIds() + "))";
                 }
-                sql += ")";
-            } else {
-                sql = owner + " IN (SELECT " + q(t.userId) + " FROM " + q(t.users) + " WHERE " + q(t.userDepartment) + " IN (" +
-                      subtreeIds() + "))";
+                break;
             }
-            break;
         }
         if (values.size() > capacity || (values.size() > 0 && !params))
             return fail(error, ATRIUM_E_TRUNCATED, "the scope predicate needs " + std::to_string(values.size()) + " parameter slots");

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <map>
 #include <mutex>
 
@@ -337,6 +338,9 @@ TEST_P(AbiTest, StatusJsonForTheAdminApi) {
         EXPECT_GT(p["routes"].get<int>(), 5);
         EXPECT_EQ(p["assets"], true);
         EXPECT_EQ(p["demo"], true);
+        // Manifest read -> init done, including its two migrations (bench/ reports the target).
+        EXPECT_GT(p["loadMillis"].get<double>(), 0.0);
+        std::cout << "abi.good loaded in " << p["loadMillis"].get<double>() << " ms on " << GetParam() << "\n";
     }
     EXPECT_TRUE(found);
     const auto permissions = manager->permissions();
