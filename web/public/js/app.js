@@ -19,6 +19,7 @@ import { renderDepartments } from './pages/admin-departments.js';
 import { renderRoleList, renderRoleForm } from './pages/admin-roles.js';
 import { renderModules } from './pages/admin-modules.js';
 import { renderAudit } from './pages/admin-audit.js';
+import { renderLeadList, renderLeadDetail, renderOpportunities, renderOpportunityDetail, renderForecast } from './pages/sales.js';
 
 /** Wraps a page renderer: mounts the frame, passes `main`, focuses the heading when done. */
 function page(renderer, permissions) {
@@ -57,6 +58,18 @@ function registerRoutes() {
   route('/admin/modules', page(renderModules, PERM.moduleAdmin));
   route('/admin/audit', page(renderAudit, PERM.auditRead));
   route('/profile', page(renderProfile));
+  // Sales module pages (built in; reachable only while the module is enabled for the user).
+  const sales = { module: 'sales' };
+  route('/sales/leads', page(renderLeadList, PERM.leadRead), sales);
+  route('/sales/leads/:id', page(renderLeadDetail, PERM.leadRead), sales);
+  route('/sales/opportunities', page(renderOpportunities, PERM.opportunityRead), sales);
+  route('/sales/opportunities/:id', page(renderOpportunityDetail, PERM.opportunityRead), sales);
+  route('/sales/forecast', page(renderForecast, PERM.forecastRead), sales);
+  // Old links to the plugin's own pages land on the built-in ones.
+  route('/m/sales/*', ({ path }) => {
+    const rest = path.slice('/m/sales/'.length);
+    navigate(rest.startsWith('leads') ? '/sales/leads' : rest.startsWith('forecast') ? '/sales/forecast' : '/sales/opportunities', null, { replace: true });
+  }, sales);
   // A module whose UI did not load (or has no page at its root) gets a status page.
   route('/m/:module/*', page(({ params, main }) => {
     const status = pluginStatus(params.module);

@@ -11,6 +11,9 @@ import * as ui from './ui.js';
 
 const navEntries = new Map(); // moduleId → [{id, href, label, icon}]
 const loaded = new Map();     // moduleId → {ok, error}
+// Modules whose pages the core ships itself (js/pages/…): their plugin UI module is not loaded,
+// so the navigation does not list the same pages twice.
+export const BUILTIN_UI = new Set(['sales']);
 const UI_PATH = /^\/plugins\/[a-z0-9][a-z0-9_.-]*\/(?:[A-Za-z0-9_-]+\/)*[A-Za-z0-9_.-]+\.m?js$/;
 
 function hostFor(mod, mountPage) {
@@ -46,7 +49,7 @@ function hostFor(mod, mountPage) {
 
 /** Imports every enabled module's UI. Failures are recorded, never fatal for the shell. */
 export async function loadPluginUis(mountPage) {
-  const jobs = modules().filter((m) => m && m.ui && !loaded.has(m.id)).map(async (mod) => {
+  const jobs = modules().filter((m) => m && m.ui && !loaded.has(m.id) && !BUILTIN_UI.has(m.id)).map(async (mod) => {
     if (!UI_PATH.test(mod.ui) || mod.ui.includes('..') || !mod.ui.startsWith(`/plugins/${mod.id}/`)) {
       loaded.set(mod.id, { ok: false, error: new Error(`refused UI path ${mod.ui}`) });
       return;
@@ -69,7 +72,7 @@ export async function loadPluginUis(mountPage) {
 export function pluginNavItems() {
   const items = [];
   for (const mod of modules()) {
-    if (!mod || !mod.ui) continue;
+    if (!mod || !mod.ui || BUILTIN_UI.has(mod.id)) continue;
     const entries = navEntries.get(mod.id);
     if (entries && entries.length) {
       for (const e of entries) items.push({ ...e, label: i18n.localized(e.labelSource) || i18n.localized(mod.name) });

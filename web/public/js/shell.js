@@ -4,9 +4,10 @@
 import { h, icon, clear, replace } from './dom.js';
 import { t, getLocale, setLocale, LOCALES, localized } from './i18n.js';
 import { api } from './api.js';
-import { session, currentUser, can, modules, PERM, clearSession } from './session.js';
+import { session, currentUser, can, modules, PERM, clearSession, hasModule } from './session.js';
 import { currentRoute, navigate } from './router.js';
 import { pluginNavItems } from './plugins.js';
+import { salesNavItems } from './pages/sales.js';
 import { toastError } from './ui.js';
 
 let frame = null; // { root, main, nav }
@@ -52,7 +53,7 @@ function adminItems() {
 
 /** First page the user may open (used after login and for "#/"). */
 export function homeHash() {
-  const first = navItems()[0] || pluginNavItems()[0] || adminItems()[0];
+  const first = navItems()[0] || (hasModule('sales') ? salesNavItems()[0] : null) || pluginNavItems()[0] || adminItems()[0];
   return first ? first.href : '#/profile';
 }
 
@@ -64,7 +65,7 @@ function buildNav() {
   const groups = [];
   const main = navItems();
   if (main.length) groups.push(h('ul', { class: 'nav-group' }, main.map(navLink)));
-  const moduleItems = pluginNavItems();
+  const moduleItems = [...(hasModule('sales') ? salesNavItems() : []), ...pluginNavItems()];
   if (moduleItems.length) {
     groups.push(h('p', { class: 'nav-heading', id: 'nav-h-modules', text: t('nav.modules') }));
     groups.push(h('ul', { class: 'nav-group', 'aria-labelledby': 'nav-h-modules' }, moduleItems.map(navLink)));
