@@ -112,7 +112,7 @@ s.test('editing saves the change', async () => {
   await page.locator('#acc-city').fill('Nanjing');
   await page.locator('#account-save').click();
   await page.waitForURL(/#\/accounts\/[^/?]+$/);
-  await page.locator('#main dd', { hasText: 'Nanjing' }).waitFor();
+  await page.locator('#main .props dd', { hasText: 'Nanjing' }).waitFor();
   await noXss();
 });
 

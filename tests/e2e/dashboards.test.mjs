@@ -1,6 +1,6 @@
 // Dashboards: every widget renders (charts have drawn pixels, not just a canvas), filters
 // re-render with new values, drill-down opens records, exports work, data stays text.
-import { openBrowser, login, screenshot, suite, assert, assertNoProblems, apiCall, drawnPixels, BASE } from './lib.mjs';
+import { openBrowser, login, screenshot, suite, assert, assertNoProblems, apiCall, drawnPixels, requireEndpoint, Skip, BASE } from './lib.mjs';
 
 const s = suite('dashboards');
 const b = await openBrowser();
@@ -20,8 +20,14 @@ async function settled() {
 
 s.test('sign in and read the dashboard catalogue', async () => {
   await login(page);
+  // Fails if the reporting API is missing, unless it is listed in PENDING_ENDPOINTS (then: skipped).
+  try {
+    await requireEndpoint(page, 'GET /api/v1/reports/dashboards');
+  } catch (err) {
+    if (err instanceof Skip) reportingMissing = err.message;
+    throw err;
+  }
   const res = await apiCall(page, 'GET', '/api/v1/reports/dashboards');
-  if (res.status === 404) { reportingMissing = 'reporting API not available on this server'; return; }
   assert(res.status === 200, `GET /api/v1/reports/dashboards → ${res.status}`);
   dashboards = res.data.items || [];
   await page.goto(`${BASE}/#/dashboards`);
@@ -31,7 +37,9 @@ s.test('sign in and read the dashboard catalogue', async () => {
   await screenshot(page, 'dashboards-list');
 });
 
-const needDashboard = () => reportingMissing || (dashboards && dashboards.length ? null : 'no dashboards on this server');
+// Pending reporting API → skipped (counted). A failed first test leaves `dashboards` null and the
+// rest run (and fail) rather than skip silently.
+const needDashboard = () => reportingMissing || (dashboards && !dashboards.length ? 'no dashboards on this server' : null);
 
 s.test('every widget of the first dashboard renders; charts draw pixels', async () => {
   await page.locator('#main .card-link').first().click();
