@@ -33,7 +33,7 @@ function changes(item) {
   const keys = [...new Set([...Object.keys(oldV || {}), ...Object.keys(newV || {})])].sort();
   return h('table', { class: 'diff' },
     h('thead', null, h('tr', null, h('th', { scope: 'col', text: t('admin.audit.field') }), oldV ? h('th', { scope: 'col', text: t('admin.audit.old') }) : null, newV ? h('th', { scope: 'col', text: t('admin.audit.new') }) : null)),
-    h('tbody', null, keys.map((k) => h('tr', null,
+    h('tbody', null, keys.map((k) => h('tr', { class: oldV && newV && show(oldV[k]) === show(newV[k]) ? 'diff-same' : '' },
       h('th', { scope: 'row' }, h('code', { text: k })),
       oldV ? h('td', { class: 'diff-old', text: show(oldV[k]) }) : null,
       newV ? h('td', { class: 'diff-new', text: show(newV[k]) }) : null))));

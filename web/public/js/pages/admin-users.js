@@ -201,7 +201,11 @@ export async function renderUserForm({ main, params, signal }) {
     try {
       let saved;
       if (editing) {
-        saved = await api.put(`/api/v1/admin/users/${seg(user.id)}`, { ...body, version: user.version });
+        // Only what changed: the audit log then records exactly what the administrator did.
+        const same = (a, b) => JSON.stringify(Array.isArray(a) ? [...a].sort() : a ?? null) === JSON.stringify(Array.isArray(b) ? [...b].sort() : b ?? null);
+        const changes = Object.fromEntries(Object.entries(body).filter(([k, v]) => !same(v, user[k])));
+        if (changes.department_id === null) delete changes.department_id;
+        saved = await api.put(`/api/v1/admin/users/${seg(user.id)}`, { ...changes, version: user.version });
       } else {
         if (body.manager_id === null) delete body.manager_id;
         if (body.title === null) delete body.title;

@@ -496,12 +496,21 @@ function opportunityBoard({ main, state, pipelines, signal }) {
 
   const canWrite = can(...PERM.opportunityWrite);
   let opps = [];
+  let totals = {};
   let dragging = null;
+  const CLOSED_SHOWN = 20;
 
+  // Every open deal of the pipeline, and only the most recently closed won / lost ones.
   const load = async () => {
     try {
-      const data = await api.get('/api/v1/sales/opportunities', { signal, query: { pipeline_id: pipeline.id, limit: 200, sort: 'expected_close_date', order: 'asc' } });
-      opps = (data && data.items) || [];
+      const base = { pipeline_id: pipeline.id };
+      const [open, won, lost] = await Promise.all([
+        api.get('/api/v1/sales/opportunities', { signal, query: { ...base, status: 'open', limit: 200, sort: 'expected_close_date', order: 'asc' } }),
+        api.get('/api/v1/sales/opportunities', { signal, query: { ...base, status: 'won', limit: CLOSED_SHOWN, sort: 'closed_at', order: 'desc' } }),
+        api.get('/api/v1/sales/opportunities', { signal, query: { ...base, status: 'lost', limit: CLOSED_SHOWN, sort: 'closed_at', order: 'desc' } }),
+      ]);
+      opps = [open, won, lost].flatMap((d) => (d && d.items) || []);
+      totals = { open: open && open.total, won: won && won.total, lost: lost && lost.total };
       draw();
     } catch (err) {
       if (err.name !== 'AbortError') replace(board, unavailable(err, load));
@@ -565,13 +574,18 @@ function opportunityBoard({ main, state, pipelines, signal }) {
     const cols = pipeline.stages.map((s) => {
       const list = opps.filter((o) => o.stage_id === s.id);
       const sum = list.reduce((acc, o) => acc + (Number(o.amount) || 0), 0);
+      const closedTotal = s.outcome !== 'open' ? totals[s.outcome] : null;
+      const more = closedTotal && closedTotal > list.length
+        ? h('p', { class: 'muted small board-more' }, t('sales.opps.latest_closed', { shown: list.length, total: closedTotal }), ' ',
+          h('a', { href: href('/sales/opportunities', { status: s.outcome, pipeline_id: pipeline.id, sort: 'updated_at', order: 'desc' }), text: t('sales.opps.see_all') }))
+        : null;
       const ul = h('ul', { class: 'board-cards', 'aria-label': localized(s.name) }, list.map(card));
       const col = h('section', { class: ['board-col', `outcome-${s.outcome}`], dataset: { stage: String(s.id), outcome: s.outcome }, 'aria-labelledby': `stage-h-${s.id}` },
         h('header', { class: 'board-col-head' },
           h('h2', { id: `stage-h-${s.id}`, text: localized(s.name) }),
           h('span', { class: 'muted small', text: `${formatPercent(s.probability / 100)} · ${t('sales.opps.n_deals', { count: list.length })}` }),
-          amountHidden() ? null : h('strong', { class: 'num board-col-sum', text: money(sum, 'CNY', true) })),
-        list.length ? ul : h('div', { class: 'board-empty', text: t('sales.opps.drop_here') }));
+          amountHidden() ? null : h('strong', { class: 'num board-col-sum', title: s.outcome !== 'open' ? t('sales.opps.sum_shown') : null, text: money(sum, 'CNY', true) })),
+        list.length ? ul : h('div', { class: 'board-empty', text: t('sales.opps.drop_here') }), more);
       if (canWrite) {
         col.addEventListener('dragover', (ev) => { if (dragging) { ev.preventDefault(); ev.dataTransfer.dropEffect = 'move'; col.classList.add('drop-target'); } });
         col.addEventListener('dragleave', (ev) => { if (!col.contains(ev.relatedTarget)) col.classList.remove('drop-target'); });
@@ -748,10 +762,17 @@ export async function renderOpportunityDetail({ main, params, signal }) {
   focusHeading(main);
 
   // Timeline: the stage history plus this opportunity's entries on the account timeline.
+  // Stage names in the active language from the pipeline (the history carries English names).
+  const stageLabel = (id, fallback) => {
+    const st = pipelines.flatMap((p) => p.stages || []).find((x) => x.id === id);
+    return st ? localized(st.name) : fallback;
+  };
   const events = (o.stage_history || []).map((s) => ({
     kind: s.from_stage_id ? s.movement || 'forward' : 'created',
     at: s.changed_at,
-    title: s.from ? t('sales.opps.history_move', { from: s.from, to: s.to }) : t('sales.opps.history_start', { to: s.to }),
+    title: s.from_stage_id
+      ? t('sales.opps.history_move', { from: stageLabel(s.from_stage_id, s.from), to: stageLabel(s.to_stage_id, s.to) })
+      : t('sales.opps.history_start', { to: stageLabel(s.to_stage_id, s.to) }),
     actor: s.changed_by_name,
   }));
   let entries = [];
