@@ -21,6 +21,17 @@ s.test('sign in and create an account with a large head count', async () => {
   accountId = res.data.id;
 });
 
+s.test('both translation files have exactly the same keys', async () => {
+  const diff = await page.evaluate(async () => {
+    const keys = (o, p = '') => Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? keys(v, `${p}${k}.`) : [`${p}${k}`]));
+    const [en, zh] = await Promise.all(['en', 'zh-CN'].map((l) => fetch(`/i18n/${l}.json`).then((r) => r.json())));
+    const a = new Set(keys(en)); const b = new Set(keys(zh));
+    return { onlyEn: [...a].filter((k) => !b.has(k)), onlyZh: [...b].filter((k) => !a.has(k)), count: a.size };
+  });
+  assert(!diff.onlyEn.length && !diff.onlyZh.length, `keys differ: only in en ${diff.onlyEn.join(', ')}; only in zh-CN ${diff.onlyZh.join(', ')}`);
+  assert(diff.count > 500, `a full set of strings (${diff.count})`);
+});
+
 s.test('switching to zh-CN translates the whole navigation', async () => {
   await page.goto(`${BASE}/#/admin/users`);
   await page.locator('#main h1', { hasText: 'Users' }).waitFor();
