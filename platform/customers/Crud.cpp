@@ -49,6 +49,16 @@ Json valueJson(const Value& v) {
     return nullptr;
 }
 
+// A reference may only name a row the caller can read: linking to a record out of scope would
+// write onto its timeline and confirm that it exists (same answer as a missing row).
+bool referenceReadable(store::Connection& c, const Principal& p, const FieldSpec& f, const Value& v) {
+    if (f.referencePermission.empty()) return c.queryScalar("SELECT id FROM " + f.referenceTable + " WHERE id = ?", {v}).has_value();
+    auto scope = identity::scopePredicate(p, f.referencePermission, "r.owner_id", "r.department_id");
+    Values params = {v};
+    params.insert(params.end(), scope.params.begin(), scope.params.end());
+    return c.queryScalar("SELECT r.id FROM " + f.referenceTable + " r WHERE r.id = ? AND " + scope.sql, params).has_value();
+}
+
 } // namespace
 
 void appendTimeline(store::Connection& c, const store::Dialect& d, const std::string& entityType, std::int64_t entityId,
@@ -247,8 +257,7 @@ Json CrudResource::create(http::Request& req) {
         auto it = std::find_if(_spec.fields.begin(), _spec.fields.end(), [&](const FieldSpec& f) { return f.name == cols[i]; });
         if (it->type == FieldSpec::Type::Reference && !store::isNull(vals[i])) {
             // The referenced record must exist and be readable by the caller.
-            if (!c->queryScalar("SELECT id FROM " + it->referenceTable + " WHERE id = ?", {vals[i]}))
-                errors[cols[i]] = "No record has this id.";
+            if (!referenceReadable(*c, p, *it, vals[i])) errors[cols[i]] = "No record has this id.";
         }
     }
     auto ownerRow = c->queryAll("SELECT u.department_id, d.path FROM users u LEFT JOIN departments d ON d.id = u.department_id "
@@ -327,6 +336,11 @@ Json CrudResource::update(http::Request& req, std::int64_t id) {
         // Readable but not writable is a 403; not even readable stays a 404.
         if (loadScoped(*c, p, _spec.permission + ".read", id, {"id"})) throw HttpError::forbidden("You may not change this " + _spec.name + ".");
         throw HttpError::notFound("The " + _spec.name);
+    }
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+        auto it = std::find_if(_spec.fields.begin(), _spec.fields.end(), [&](const FieldSpec& f) { return f.name == cols[i]; });
+        if (it->type == FieldSpec::Type::Reference && !store::isNull(vals[i]) && !referenceReadable(*c, p, *it, vals[i]))
+            throw HttpError::validation({{cols[i], "No record has this id."}});
     }
     std::string sql = "UPDATE " + _spec.table + " SET ";
     Values params;

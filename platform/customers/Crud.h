@@ -28,6 +28,7 @@ struct FieldSpec {
     bool writable = true;
     std::vector<std::string> allowed;  ///< allowed values (empty = any)
     std::string referenceTable;        ///< for Type::Reference: must name an existing row
+    std::string referencePermission;   ///< read permission whose scope must reach that row ("core.account.read")
 };
 
 struct EntitySpec {

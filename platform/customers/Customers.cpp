@@ -46,6 +46,7 @@ EntitySpec contactSpec() {
     s.accountColumn = "account_id";
     FieldSpec account{"account_id", T::Reference, false, 0, false, true, false};
     account.referenceTable = "accounts";
+    account.referencePermission = "core.account.read";
     s.fields = {
         account,
         {"first_name", T::Text, true, 100, true, false, true},

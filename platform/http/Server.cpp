@@ -248,7 +248,11 @@ public:
                 Poco::URI parsed(uri);
                 req.path = parsed.getPath();
                 req.rawQuery = parsed.getRawQuery();
-                for (const auto& [k, v] : parsed.getQueryParameters()) req.query.emplace(k, v);
+                for (const auto& [k, v] : parsed.getQueryParameters()) {
+                    // A NUL byte ends a string early in SQLite's LIKE ('%\0%' matches every row): refused.
+                    if (k.find('\0') != std::string::npos || v.find('\0') != std::string::npos) throw Poco::SyntaxException("NUL in query");
+                    req.query.emplace(k, v);
+                }
             }
         } catch (const Poco::Exception&) {
             readOk = false;
