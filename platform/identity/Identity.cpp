@@ -494,7 +494,7 @@ std::pair<std::int64_t, std::string> Identity::createApiToken(const Principal& p
                                                               const std::vector<std::string>& scopes, int expiresInDays) {
     // A token can only narrow its creator's rights, never widen them.
     for (const auto& s : scopes)
-        if (s == "*" || s == "authenticated" || !p.can(s))
+        if (s == "*" || s == "authenticated" || !permissionDeclared(s) || !p.can(s))
             throw HttpError::validation({{"scopes", "You cannot give a token the permission '" + s + "': you do not hold it."}});
     if (expiresInDays < 0 || expiresInDays > 366)
         throw HttpError::validation({{"expires_in_days", "Use a number of days from 1 to 366."}});

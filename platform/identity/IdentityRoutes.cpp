@@ -26,8 +26,15 @@ void Identity::registerRoutes(http::Router& router, std::function<Json(const Pri
                         throw HttpError::validation({{"email", "Enter your email and password."}});
                     // Rotation: a session presented with the login is ended, never upgraded.
                     if (req.principal.sessionId) logout(req.principal.sessionId);
-                    auto result = login(body["email"].get<std::string>(), body["password"].get<std::string>(),
-                                        req.clientAddress, req.header("user-agent"), req.requestId);
+                    LoginResult result;
+                    try {
+                        result = login(body["email"].get<std::string>(), body["password"].get<std::string>(), req.clientAddress,
+                                       req.header("user-agent"), req.requestId);
+                    } catch (const HttpError& e) {
+                        if (e.status() == 429 && e.fields().contains("retry_after"))
+                            res.setHeader("Retry-After", std::to_string(e.fields()["retry_after"].get<int>()));
+                        throw;
+                    }
                     res.setHeader("Set-Cookie", sessionCookie(result.token));
                     res.setHeader("Cache-Control", "no-store");
                     res.json({{"csrf_token", result.csrfToken}, {"user", principalJson(result.principal)}});
@@ -55,25 +62,44 @@ void Identity::registerRoutes(http::Router& router, std::function<Json(const Pri
                 }});
     router.add({"POST", "/api/v1/auth/tokens", "core.token.write", false, "core", "", "Create an API token (shown once)",
                 [this](http::Request& req, http::Response& res) {
+                    // A leaked token must not be able to mint tokens that outlive its revocation.
+                    if (req.principal.viaApiToken) throw HttpError::forbidden("API tokens are created from a signed-in session, not with another token.");
                     const auto body = req.jsonBody();
+                    for (const auto& [k, _] : body.items())
+                        if (k != "name" && k != "scopes" && k != "expires_in_days")
+                            throw HttpError::badRequest("The field '" + k + "' cannot be set.");
                     const auto name = body.value("name", std::string());
                     if (name.empty() || name.size() > 100) throw HttpError::validation({{"name", "Give the token a name of 1 to 100 characters."}});
                     std::vector<std::string> scopes;
                     if (body.contains("scopes")) scopes = body["scopes"].get<std::vector<std::string>>();
-                    auto [id, token] = createApiToken(req.principal, name, scopes);
-                    res.json({{"id", id}, {"name", name}, {"token", token}}, 201);
+                    int days = 90;
+                    if (body.contains("expires_in_days")) {
+                        if (!body["expires_in_days"].is_number_integer()) throw HttpError::validation({{"expires_in_days", "Enter a number of days."}});
+                        const auto d = body["expires_in_days"].get<std::int64_t>();
+                        if (d < 1 || d > 366) throw HttpError::validation({{"expires_in_days", "Use a number of days from 1 to 366."}});
+                        days = static_cast<int>(d);
+                    }
+                    auto [id, token] = createApiToken(req.principal, name, scopes, days);
+                    res.setHeader("Cache-Control", "no-store");
+                    res.json({{"id", id}, {"name", name}, {"scopes", scopes}, {"expires_in_days", days}, {"token", token}}, 201);
                 }});
     router.add({"GET", "/api/v1/auth/tokens", "authenticated", false, "core", "", "List my API tokens",
                 [this](http::Request& req, http::Response& res) {
                     auto c = _db->acquire();
                     Json items = Json::array();
-                    for (auto& r : c->queryAll("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = ? "
-                                               "ORDER BY id",
-                                               {req.principal.userId}))
+                    auto text = [](const store::Value& v) { return store::isNull(v) ? Json(nullptr) : Json(store::asText(v)); };
+                    for (auto& r : c->queryAll("SELECT id, name, created_at, last_used_at, revoked_at, expires_at, scopes FROM api_tokens "
+                                               "WHERE user_id = ? ORDER BY id",
+                                               {req.principal.userId})) {
+                        auto scopes = Json::parse(store::asText(r[6]), nullptr, false);
                         items.push_back({{"id", store::asInt(r[0])},
                                          {"name", store::asText(r[1])},
                                          {"created_at", store::asText(r[2])},
+                                         {"last_used_at", text(r[3])},
+                                         {"expires_at", text(r[5])},
+                                         {"scopes", scopes.is_discarded() ? Json::array() : scopes},
                                          {"revoked", !store::isNull(r[4])}});
+                    }
                     res.json({{"items", items}});
                 }});
     router.add({"DELETE", "/api/v1/auth/tokens/{id}", "authenticated", false, "core", "", "Revoke one of my API tokens",
@@ -89,6 +115,7 @@ void Identity::registerRoutes(http::Router& router, std::function<Json(const Pri
                     tx.commit();
                     res.json({{"ok", true}});
                 }});
+    registerAdminRoutes(router);
 }
 
 } // namespace atrium::identity
