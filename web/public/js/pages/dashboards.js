@@ -78,7 +78,7 @@ async function loadDepartments(signal) {
 
 async function loadUsers(signal) {
   try {
-    const data = await api.get('/api/v1/admin/users', { signal, query: { limit: 500 } });
+    const data = await api.get('/api/v1/admin/users', { signal, query: { limit: 200, active: 'true' } });
     return ((data && data.items) || []).filter((u) => u.active !== false);
   } catch (err) {
     if (err.name === 'AbortError') throw err;
