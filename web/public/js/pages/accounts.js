@@ -4,7 +4,8 @@
 import { h, icon, replace, debounce, safeHttpUrl } from '../dom.js';
 import { t, formatDate, formatDateTime, formatRelative, formatNumber, personName } from '../i18n.js';
 import { api, seg } from '../api.js';
-import { can, PERM, fieldDenied } from '../session.js';
+import { can, PERM, fieldDenied, hasModule } from '../session.js';
+import { accountOpportunitiesCard } from './sales.js';
 import { updateQuery, navigate, href } from '../router.js';
 import { pageHeader, dataTable, pager, loadingState, emptyState, errorState, toast, toastError, confirmDialog, chip } from '../ui.js';
 import { focusHeading } from '../shell.js';
@@ -126,7 +127,7 @@ function timelineBody(item) {
   const body = item.body;
   if (body === null || body === undefined || body === '') return null;
   if (typeof body !== 'object') return h('p', { class: 'timeline-body', text: String(body) });
-  const entity = item.entity_type === 'contact' ? 'contacts' : 'accounts';
+  const entity = { contact: 'contacts', 'sales.opportunity': 'sales.opps', 'sales.lead': 'sales.leads' }[item.entity_type] || 'accounts';
   const entries = Object.entries(body).filter(([k]) => k !== 'owner_id' && k !== 'department_id');
   if (!entries.length) return null;
   return h('dl', { class: 'timeline-fields' }, entries.map(([k, v]) => [
@@ -202,6 +203,7 @@ export async function renderAccountDetail({ main, params, signal }) {
           definition(t('accounts.fields.updated_at'), formatDateTime(account.updated_at)))),
       h('section', { class: 'card span-2', 'aria-labelledby': 'acc-contacts-h' },
         h('h2', { id: 'acc-contacts-h', text: t('accounts.contacts') }), contactsBody),
+      hasModule('sales') && can(...PERM.opportunityRead) ? accountOpportunitiesCard(account, signal) : null,
       h('section', { class: 'card span-3', 'aria-labelledby': 'acc-timeline-h' },
         h('h2', { id: 'acc-timeline-h' }, icon('timeline'), t('accounts.timeline')), timelineBody)));
 

@@ -329,7 +329,7 @@ function opportunityList({ main, state, pipelines, signal }) {
   const status = selectInput([{ value: '', label: t('sales.opps.any_status') }, ...['open', 'won', 'lost'].map((s) => ({ value: s, label: tr('sales.opp_status', s) }))], state.status, { id: 'opp-status-filter' });
   const pipe = selectInput([{ value: '', label: t('sales.opps.all_pipelines') }, ...pipelines.map((p) => ({ value: p.id, label: localized(p.name) }))], state.pipeline_id ?? '', { id: 'opp-pipeline-filter' });
   const chart = simpleChart({ label: t('sales.opps.by_account'), height: 280, id: 'opp-account-chart' });
-  const chartCard = h('section', { class: 'card chart-card', 'aria-labelledby': 'opp-chart-h' },
+  const chartCard = h('section', { class: 'card chart-card', 'aria-labelledby': 'opp-chart-h', hidden: true },
     h('h2', { id: 'opp-chart-h', text: t('sales.opps.by_account') }), chart.el);
   const summary = h('div', { class: 'summary-row', id: 'opp-summary', 'aria-live': 'polite' });
   const body = h('div', { id: 'opp-results' }, loadingState());
@@ -359,7 +359,12 @@ function opportunityList({ main, state, pipelines, signal }) {
       const items = (data && data.items) || [];
       const total = Number.isFinite(data && data.total) ? data.total : items.length;
       body.dataset.q = state.q;
-      if (top) drawAccountChart(chart, (top.items || []));
+      // The chart card shows only when there is something to compare.
+      if (top) {
+        const list = top.items || [];
+        chartCard.hidden = !list.some((o) => Number(o.amount) > 0);
+        if (!chartCard.hidden) drawAccountChart(chart, list);
+      }
       if (top) {
         const all = top.items || [];
         const sum = all.reduce((s, o) => s + (Number(o.amount) || 0), 0);
@@ -423,12 +428,7 @@ function drawAccountChart(chart, items) {
     byAccount.set(key, cur);
   }
   const top = [...byAccount.values()].sort((a, b) => b.amount - a.amount).slice(0, 10);
-  if (!top.length) {
-    chart.el.dataset.empty = 'true';
-    replace(chart.el, h('p', { class: 'state state-inline', text: t('sales.opps.none') }));
-    return;
-  }
-  delete chart.el.dataset.empty;
+  if (!top.length) return false;
   const names = top.map((a) => String(a.name));
   chart.set({
     color: ['#2f6fed', '#14a38b'],
@@ -451,6 +451,7 @@ function drawAccountChart(chart, items) {
       { name: t('sales.opps.fields.weighted_amount'), type: 'bar', data: top.map((a) => a.weighted), barMaxWidth: 18, itemStyle: { borderRadius: [0, 3, 3, 0] } },
     ],
   }, (params) => { const a = top[params.dataIndex]; if (a && a.id) navigate(`/accounts/${a.id}`); });
+  return true;
 }
 
 // ---- board ------------------------------------------------------------------------------------------
@@ -608,7 +609,7 @@ function opportunityBoard({ main, state, pipelines, signal }) {
 
 // ---- create opportunity ------------------------------------------------------------------------------
 
-async function opportunityDialog(signal, { accountId = null, accountName = '' } = {}) {
+export async function opportunityDialog(signal, { accountId = null, accountName = '' } = {}) {
   const { body, close } = openDialog({ title: t('sales.opps.new'), size: 'md' });
   body.appendChild(loadingState());
   let pipelines = [];
@@ -897,6 +898,44 @@ export async function renderForecast({ main, query, signal }) {
     if (err.name !== 'AbortError') { replace(tableHost, unavailable(err)); chart.el.hidden = true; }
   }
   return () => chart.dispose();
+}
+
+// ---- the account detail's opportunities card -----------------------------------------------
+
+/** Card with the account's opportunities (open first) and a "New opportunity" for it. */
+export function accountOpportunitiesCard(account, signal) {
+  const body = h('div', { id: 'acc-opps' }, loadingState());
+  const add = can(...PERM.opportunityWrite)
+    ? h('button', { type: 'button', class: 'btn btn-sm', id: 'acc-opp-new', on: { click: () => opportunityDialog(signal, { accountId: account.id, accountName: account.name }) } }, icon('plus'), t('sales.opps.new'))
+    : null;
+  const card = h('section', { class: 'card span-3', 'aria-labelledby': 'acc-opps-h' },
+    h('div', { class: 'card-head' }, h('h2', { id: 'acc-opps-h' }, icon('funnel'), t('sales.opps.title')), add), body);
+  (async () => {
+    try {
+      const data = await api.get('/api/v1/sales/opportunities', { signal, query: { account_id: account.id, limit: 100, sort: 'expected_close_date', order: 'desc' } });
+      const items = ((data && data.items) || []).sort((a, b) => (a.status === 'open' ? 0 : 1) - (b.status === 'open' ? 0 : 1));
+      if (!items.length) { replace(body, emptyState(t('sales.opps.none_for_account'))); return; }
+      const open = items.filter((o) => o.status === 'open');
+      const sum = open.reduce((acc, o) => acc + (Number(o.amount) || 0), 0);
+      replace(body,
+        amountHidden() ? null : h('p', { class: 'muted small', text: t('sales.opps.open_summary', { count: open.length, amount: money(sum, 'CNY') }) }),
+        dataTable({
+          caption: t('sales.opps.title'),
+          columns: [
+            { key: 'name', label: t('sales.opps.fields.name'), header: true, render: (o) => h('a', { href: `#/sales/opportunities/${seg(o.id)}`, text: o.name || '—' }) },
+            { key: 'stage', label: t('sales.opps.fields.stage'), render: (o) => chip(stageName(o), STATUS_CHIP[o.status] || 'neutral') },
+            amountHidden() ? null : { key: 'amount', label: t('sales.opps.fields.amount'), align: 'end', render: (o) => h('span', { class: 'num', text: money(o.amount, o.currency) }) },
+            { key: 'expected_close_date', label: t('sales.opps.fields.expected_close_date'), render: (o) => closeDateCell(o) },
+            { key: 'owner', label: t('sales.fields.owner'), render: (o) => o.owner_name || '—' },
+          ],
+          rows: items,
+          onRowClick: (o) => navigate(`/sales/opportunities/${o.id}`),
+        }));
+    } catch (err) {
+      if (err.name !== 'AbortError') replace(body, unavailable(err));
+    }
+  })();
+  return card;
 }
 
 // ---- nav / helpers for the shell -------------------------------------------------------------------
