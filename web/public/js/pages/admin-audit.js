@@ -7,6 +7,7 @@
 import { h, icon, replace } from '../dom.js';
 import { t, formatDateTime } from '../i18n.js';
 import { api } from '../api.js';
+import { can, PERM } from '../session.js';
 import { updateQuery } from '../router.js';
 import { pageHeader, pager, loadingState, emptyState, chip } from '../ui.js';
 import { textInput } from '../forms.js';
@@ -43,7 +44,7 @@ export async function renderAudit({ main, query, signal }) {
   const state = { offset: Math.max(0, Number(query.offset) || 0), limit: [25, 50, 100, 200].includes(Number(query.limit)) ? Number(query.limit) : 50 };
   for (const k of FILTERS) state[k] = query[k] || '';
   const inputs = {
-    actor_id: textInput({ id: 'audit-actor', inputmode: 'numeric', value: state.actor_id, placeholder: t('admin.audit.actor_placeholder'), pattern: '\\d*' }),
+    actor_id: textInput({ id: 'audit-actor', inputmode: 'numeric', value: state.actor_id, placeholder: t('admin.audit.actor_placeholder'), pattern: '\\d*', list: 'audit-actors' }),
     action: textInput({ id: 'audit-action', value: state.action, placeholder: 'admin.user.update', list: 'audit-actions' }),
     entity_type: textInput({ id: 'audit-entity-type', value: state.entity_type, placeholder: 'user', list: 'audit-entity-types' }),
     entity_id: textInput({ id: 'audit-entity-id', inputmode: 'numeric', value: state.entity_id, pattern: '\\d*' }),
@@ -60,10 +61,19 @@ export async function renderAudit({ main, query, signal }) {
   const filterForm = h('form', { class: 'filter-bar card', role: 'search', 'aria-label': t('admin.audit.filters') },
     h('div', { class: 'filters' }, FILTERS.map((k) => h('div', { class: 'filter' }, h('label', { for: inputs[k].id, text: t(`admin.audit.fields.${labels[k]}`) }), inputs[k]))),
     h('div', { class: 'filter-buttons' }, clearBtn, apply),
+    h('datalist', { id: 'audit-actors' }),
     h('datalist', { id: 'audit-actions' }, ['login', 'logout', 'login_failed', 'create', 'update', 'delete', 'admin.user.update', 'admin.role.create', 'admin.role.update', 'admin.audit.export', 'module.enable', 'module.disable'].map((v) => h('option', { value: v }))),
     h('datalist', { id: 'audit-entity-types' }, ['user', 'role', 'session', 'department', 'account', 'contact', 'module', 'plugin', 'sales.lead', 'sales.opportunity'].map((v) => h('option', { value: v }))));
   main.append(pageHeader(t('admin.audit.title'), { subtitle: t('admin.audit.subtitle'), actions: [csv] }), filterForm, summary,
     h('section', { class: 'card', 'aria-label': t('admin.audit.results') }, body));
+
+  // Actor suggestions: the users this administrator can see (id as the value, name as the label).
+  if (can(...PERM.userRead)) {
+    api.get('/api/v1/admin/users', { signal, query: { limit: 200 } }).then((data) => {
+      const list = filterForm.querySelector('#audit-actors');
+      if (list) replace(list, ((data && data.items) || []).map((u) => h('option', { value: String(u.id), label: `${u.display_name || ''} <${u.email}>` })));
+    }).catch(() => {});
+  }
 
   const filterQuery = () => {
     const q = {};
