@@ -3,7 +3,7 @@
 // for admin endpoints the server does not have yet.
 
 import { h } from '../dom.js';
-import { t, getLocale } from '../i18n.js';
+import { t, has, getLocale } from '../i18n.js';
 import { api } from '../api.js';
 import { emptyState, errorState } from '../ui.js';
 
@@ -76,8 +76,7 @@ export function unavailableOr(err, retry) {
 
 export function roleLabel(name) {
   const key = `roles.${name}`;
-  const text = t(key);
-  return text === key ? name : text;
+  return has(key) ? t(key) : name;
 }
 
 export { emptyState };

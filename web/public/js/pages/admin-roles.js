@@ -5,7 +5,7 @@
 // ({name, description, permissions: {perm: scope}, denied_fields: [], builtin, version}).
 
 import { h, icon, replace } from '../dom.js';
-import { t, localized, formatNumber } from '../i18n.js';
+import { t, has, localized, formatNumber } from '../i18n.js';
 import { api, seg } from '../api.js';
 import { can, PERM } from '../session.js';
 import { navigate, href } from '../router.js';
@@ -22,6 +22,12 @@ const KNOWN_FIELDS = ['core.account.phone', 'core.account.website', 'core.accoun
 function scopeLabel(scope) {
   const key = `scopes.${scope}`;
   return t(key) === key ? String(scope) : t(key);
+}
+
+/** The permission's description: our translation for core permissions, else the declared text. */
+function permissionText(p) {
+  const key = `admin.roles.perm.${String(p.name).replace(/\./g, '_')}`;
+  return has(key) ? t(key) : localized(p.description) || '—';
 }
 
 function ownerLabel(owner) {
@@ -118,7 +124,7 @@ export async function renderRoleForm({ main, params, signal }) {
           scopeSelects[p.name] = select;
           const tr = h('tr', { dataset: { permission: p.name }, class: current ? 'granted' : '' },
             h('th', { scope: 'row' }, h('code', { text: p.name })),
-            h('td', { class: 'wrap', text: localized(p.description) || '—' }),
+            h('td', { class: 'wrap', text: permissionText(p) }),
             h('td', null, select));
           return tr;
         })))));

@@ -6,7 +6,7 @@
 
 import { h, icon, replace, debounce } from '../dom.js';
 import {
-  t, localized, getLocale, formatCurrency, formatNumber, formatPercent, formatDate, formatDateTime, formatRelative, personName,
+  t, has, localized, getLocale, formatCurrency, formatNumber, formatPercent, formatDate, formatDateTime, formatRelative, personName,
 } from '../i18n.js';
 import { api, seg } from '../api.js';
 import { can, PERM, fieldDenied } from '../session.js';
@@ -22,10 +22,10 @@ const SIZE_BANDS = ['1-10', '11-50', '51-200', '201-1000', '1000+'];
 const STATUS_CHIP = { new: 'info', working: 'amber', qualified: 'green', disqualified: 'neutral', converted: 'green', open: 'info', won: 'green', lost: 'red' };
 const CURRENCIES = ['CNY', 'USD', 'EUR', 'HKD', 'JPY', 'GBP', 'SGD'];
 
+/** Translation of an enumerated value (status, source, …), else the value itself. */
 function tr(key, value) {
   const k = `${key}.${value}`;
-  const text = t(k);
-  return text === k ? String(value ?? '') : text;
+  return has(k) ? t(k) : String(value ?? '');
 }
 const money = (v, cur, compact = false) => (v === null || v === undefined ? '—' : formatCurrency(v, cur || 'CNY', { compact }));
 const amountHidden = () => fieldDenied('sales.opportunity.amount');
