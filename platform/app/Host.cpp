@@ -89,23 +89,27 @@ void Host::loadPlugins() {
     _plugins->loadFromSearchPath(_options.pluginPath);
     // Each plugin permission may name defaults for the built-in roles in its manifest
     // ("grants": {"manager": "department", "rep": "own"}); an admin's later change is kept.
-    std::vector<identity::PermissionDecl> decls;
     for (const auto& st : _plugins->status()) {
         if (st.state != plugins::PluginState::Loaded) continue;
         try {
             const auto manifest = plugins::Manifest::load(std::filesystem::path(st.directory) / "atrium-plugin.json");
+            std::vector<identity::PermissionDecl> decls;
             for (const auto& p : manifest.raw.value("permissions", Json::array())) {
                 identity::PermissionDecl d;
                 d.name = p.value("name", "");
+                const auto description = p.value("description", Json());
+                d.description = description.is_object() ? description.value("en", d.name)
+                                                        : description.is_string() ? description.get<std::string>() : d.name;
                 if (p.contains("grants") && p["grants"].is_object())
                     for (const auto& [role, scope] : p["grants"].items()) d.defaults[role] = identity::parseScope(scope.get<std::string>());
                 decls.push_back(std::move(d));
             }
+            _identity->declarePermissions(st.id, decls);
+            _identity->ensureRolesAndGrants(decls);
         } catch (const std::exception& e) {
-            Poco::Logger::get("atrium.plugins").warning("cannot read the permission grants of %s: %s", st.id, std::string(e.what()));
+            Poco::Logger::get("atrium.plugins").warning("cannot read the permissions of %s: %s", st.id, std::string(e.what()));
         }
     }
-    if (!decls.empty()) _identity->ensureRolesAndGrants(decls);
 }
 
 Json Host::modulesFor(const identity::Principal& principal) {
@@ -193,7 +197,8 @@ void Host::start() {
     for (auto& ext : _extensions) ext->start(*this);
     if (!_options.webRoot.empty()) {
         _server->addStaticMount("/vendor/", _options.webRoot / "node_modules" / "echarts" / "dist", 86400);
-        _server->addStaticMount("/", _options.webRoot / "public", 300);
+        // no-cache + ETag: an upgrade never mixes old and new modules, and unchanged files are 304s.
+        _server->addStaticMount("/", _options.webRoot / "public", 0);
     }
     _server->start();
     for (const auto& st : _plugins->status())

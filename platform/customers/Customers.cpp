@@ -163,6 +163,12 @@ void registerCustomerRoutes(http::Router& router, store::DatabasePtr db, identit
                                                "FROM timeline_events WHERE account_id = ? ORDER BY occurred_at DESC, id DESC LIMIT 200",
                                                {id})) {
                         Json body = store::isNull(r[5]) ? Json(nullptr) : Json::parse(store::asText(r[5]), nullptr, false);
+                        // Timeline bodies carry field values: drop those the reader may not see.
+                        if (body.is_object()) {
+                            const auto prefix = "core." + store::asText(r[1]) + ".";
+                            for (auto it = body.begin(); it != body.end();)
+                                it = req.principal.fieldDenied(prefix + it.key()) ? body.erase(it) : std::next(it);
+                        }
                         items.push_back({{"id", store::asInt(r[0])},
                                          {"entity_type", store::asText(r[1])},
                                          {"entity_id", store::asInt(r[2])},

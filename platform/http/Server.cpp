@@ -71,7 +71,7 @@ bool stateChanging(const std::string& method) {
 
 void addSecurityHeaders(Response& r) {
     r.setHeader("Content-Security-Policy",
-                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
                 "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
                 "frame-ancestors 'none'");
     r.setHeader("X-Content-Type-Options", "nosniff");
