@@ -58,10 +58,13 @@ s.test('dragging a card to another stage saves it with the version', async () =>
   const pipelines = await apiCall(page, 'GET', '/api/v1/sales/pipelines');
   const stages = pipelines.data.items.find((p) => p.id === before.data.pipeline_id).stages;
   const target = stages.find((st) => st.outcome === 'open' && st.position > stages.find((x) => x.id === before.data.stage_id).position);
-  const [request] = await Promise.all([
-    page.waitForRequest((r) => r.method() === 'PUT' && r.url().endsWith(`/api/v1/sales/opportunities/${oppId}`)),
+  // The board moves the card at once (optimistic); wait for the server's answer, not the card.
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().endsWith(`/api/v1/sales/opportunities/${oppId}`)),
     card.dragTo(page.locator(`#pipeline-board .board-col[data-stage="${target.id}"]`)),
   ]);
+  const request = response.request();
+  assert(response.status() === 200, `PUT answered ${response.status()}`);
   const sent = JSON.parse(request.postData());
   assert(sent.stage_id === target.id && sent.version === before.data.version, `PUT carries stage and version: ${request.postData()}`);
   await page.locator(`#pipeline-board .board-col[data-stage="${target.id}"] .opp-card[data-id="${oppId}"]`).waitFor();
