@@ -1,0 +1,85 @@
+#include "Reporting.h"
+
+#include "identity/Identity.h"
+
+#include <Poco/Logger.h>
+
+#include <ctime>
+
+namespace atrium::reports {
+
+std::string nowUtc() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+http::Handler guarded(std::function<void(http::Request&, http::Response&)> fn) {
+    return [fn = std::move(fn)](http::Request& req, http::Response& res) {
+        try {
+            fn(req, res);
+        } catch (const ReportError& e) {
+            throw http::HttpError(e.status(), e.code(), e.what());
+        } catch (const nlohmann::json::exception& e) {
+            throw http::HttpError::badRequest(std::string("The request has a value of the wrong type: ") + e.what());
+        }
+    };
+}
+
+void ReportingExtension::start(app::Host& host) {
+    _host = &host;
+    store::Migrator migrator(*host.db());
+    migrator.apply("reports", migrations(), [](const store::MigrationStep& s) {
+        Poco::Logger::get("atrium.reports").information("applied reports migration %d: %s", s.version, s.name);
+    });
+
+    using S = identity::Scope;
+    host.identity().declarePermissions(
+        "reports",
+        {
+            {"reports.read", "Use the report catalogue, queries and KPIs (numbers stay within record scope)",
+             {{"manager", S::All}, {"rep", S::All}, {"analyst", S::All}}},
+            {"reports.dashboard.read", "Open dashboards shared with you", {{"manager", S::All}, {"rep", S::All}, {"analyst", S::All}}},
+            {"reports.dashboard.write", "Create dashboards and personal copies, edit your own", {{"manager", S::All}, {"rep", S::Own}, {"analyst", S::All}}},
+            {"reports.export", "Export report results (CSV, XLSX, PDF)", {{"manager", S::All}, {"analyst", S::All}}},
+            {"reports.scorecard.read", "Run scorecards for the people in your scope", {{"manager", S::Department}, {"analyst", S::All}}},
+            {"reports.scorecard.write", "Define scorecard templates", {{"manager", S::Department}}},
+            {"reports.evaluation.read", "See performance evaluation cycles", {{"manager", S::Department}}},
+            {"reports.evaluation.write", "Run evaluation cycles: participants, adjustments, submission", {{"manager", S::Department}}},
+            {"reports.evaluation.approve", "Approve evaluation cycles (freezes the results)", {}},
+            {"reports.admin", "Define datasets and KPIs, edit any dashboard, manage the report cache", {}},
+        });
+
+    auto readDb = host.db();
+    if (!host.options().reportsDbUrl.empty()) readDb = store::Database::open(host.options().reportsDbUrl, host.options().pool);
+    _engine = std::make_unique<Engine>(host, readDb);
+
+    auto* engine = _engine.get();
+    _subscription = host.plugins().events().subscribe("reports", "*", [engine](const std::string& topic, const std::string&, store::Connection*) {
+        engine->onEvent(topic);
+    });
+
+    auto& router = host.router();
+    registerCatalogRoutes(router, *engine);
+    registerDashboardRoutes(router, *engine);
+    registerScorecardRoutes(router, *engine);
+    registerEvaluationRoutes(router, *engine);
+
+    host.metrics().addGauge("atrium_reports_cache_entries", "Cached report results.",
+                            [engine] { return static_cast<double>(engine->cacheStats().entries); });
+    host.metrics().addGauge("atrium_reports_cache_hits_total", "Report queries answered from the cache.",
+                            [engine] { return static_cast<double>(engine->cacheStats().hits); });
+    host.metrics().addGauge("atrium_reports_cache_misses_total", "Report queries that ran SQL.",
+                            [engine] { return static_cast<double>(engine->cacheStats().misses); });
+}
+
+void ReportingExtension::stop() {
+    if (_host && _subscription) _host->plugins().events().unsubscribe(_subscription);
+    _subscription = 0;
+    if (_host) _host->router().removeOwner("reports");
+}
+
+} // namespace atrium::reports
