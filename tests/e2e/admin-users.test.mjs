@@ -53,13 +53,13 @@ s.test('the department tree creates a child department and renames it', async ()
   await page.locator('dialog[open] #dept-name_zh').fill(`华东${marker}`);
   await page.locator('#dept-save').click();
   await page.locator('dialog[open]').waitFor({ state: 'detached' });
-  const item = page.locator(`#dept-tree li[role=treeitem][aria-label="${EAST} draft"]`);
+  const item = page.locator(`#dept-tree li.tree-item[data-name="${EAST} draft"]`);
   await item.waitFor();
   eastId = Number(await item.getAttribute('data-id'));
   await item.locator(`[data-action="rename"][data-id="${eastId}"]`).click();
   await page.locator('dialog[open] #dept-name').fill(EAST);
   await page.locator('#dept-save').click();
-  await page.locator(`#dept-tree li[role=treeitem][aria-label="${EAST}"][data-id="${eastId}"]`).waitFor();
+  await page.locator(`#dept-tree li.tree-item[data-name="${EAST}"][data-id="${eastId}"]`).waitFor();
   await screenshot(page, 'admin-departments-tree');
   // The second department for the other rep, through the API.
   const depts = await apiCall(page, 'GET', '/api/v1/departments');

@@ -34,7 +34,8 @@ export async function renderDepartments({ main, signal }) {
       const buttons = canWrite ? h('span', { class: 'tree-actions' },
         h('button', { type: 'button', class: 'btn btn-sm', dataset: { action: 'add-child', id: String(d.id) }, on: { click: () => editDialog({ parent: d }) } }, icon('plus'), t('admin.departments.add_child')),
         h('button', { type: 'button', class: 'btn btn-sm', dataset: { action: 'rename', id: String(d.id) }, on: { click: () => editDialog({ dept: d }) } }, icon('edit'), t('admin.departments.rename'))) : null;
-      return h('li', { role: 'treeitem', 'aria-expanded': kids.length ? String(open) : null, dataset: { id: String(d.id) }, 'aria-label': departmentName(d) },
+      // Nested lists with disclosure buttons (not role="tree": the rows hold their own buttons).
+      return h('li', { class: 'tree-item', dataset: { id: String(d.id), name: departmentName(d) } },
         h('div', { class: 'tree-row' },
           toggle,
           h('span', { class: 'tree-name' },
@@ -43,10 +44,10 @@ export async function renderDepartments({ main, signal }) {
             d.code ? chip(d.code, 'neutral') : null,
             kids.length ? h('span', { class: 'muted small', text: t('admin.departments.children', { count: kids.length }) }) : null),
           buttons),
-        kids.length && open ? h('ul', { role: 'group', class: 'tree-group' }, kids.map(node)) : null);
+        kids.length && open ? h('ul', { class: 'tree-group' }, kids.map(node)) : null);
     };
     const roots = children.get(0) || [];
-    replace(body, h('ul', { class: 'tree', role: 'tree', id: 'dept-tree', 'aria-label': t('admin.departments.title') }, roots.map(node)));
+    replace(body, h('ul', { class: 'tree', id: 'dept-tree', 'aria-label': t('admin.departments.title') }, roots.map(node)));
   };
 
   const load = async () => {
