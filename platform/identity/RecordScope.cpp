@@ -7,6 +7,9 @@ ScopePredicate scopePredicate(const Principal& p, const std::string& permission,
     switch (p.scope(permission)) {
     case Scope::All: return {"1=1", {}};
     case Scope::Department:
+        // A user without a department has no subtree: department scope narrows to their own
+        // records (an empty path would otherwise match every department).
+        if (p.departmentPath.empty()) return {"(" + ownerColumn + " = ?)", {p.userId}};
         return {"(" + ownerColumn + " = ? OR " + departmentColumn +
                     " IN (SELECT scope_d.id FROM departments scope_d WHERE scope_d.path LIKE ?))",
                 {p.userId, p.departmentPath + "%"}};
