@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The atrium command as an operator meets it: help, errors as one sentence with a non-zero exit,
+# init twice, serve + health + a clean SIGTERM, a second server on a taken port failing loudly,
+# and a refused newer schema. Prints "N passed, N failed".
+set -uo pipefail
+atrium="${1:?usage: cli_test.sh ATRIUM_BINARY}"
+work="$(mktemp -d /tmp/atrium-cli.XXXXXX)"
+pass=0
+fail=0
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+ok() { echo "ok   - $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL - $1"; fail=$((fail + 1)); }
+check() { local name="$1"; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+db="sqlite:$work/cli.db"
+
+out="$("$atrium" --version)"; check "--version names the ABI" grep -q "plugin ABI 1\." <<<"$out"
+"$atrium" >/dev/null 2>&1; check "no command exits non-zero" test $? -ne 0
+err="$("$atrium" frobnicate 2>&1)"; rc=$?
+check "unknown command: exit 64" test "$rc" -eq 64
+check "unknown command: says what to do" grep -q "run 'atrium --help'" <<<"$err"
+err="$("$atrium" serve --bogus 2>&1)"; rc=$?
+check "unknown option: non-zero with a sentence" bash -c "[ $rc -ne 0 ] && grep -q \"atrium serve --help\" <<<\"$err\""
+for cmd in init serve migrate user plugins; do
+  out="$("$atrium" "$cmd" --help 2>&1)"; check "$cmd --help prints usage" grep -q "Usage: atrium $cmd" <<<"$out"
+done
+err="$("$atrium" migrate --db postgres://x 2>&1)"; rc=$?
+check "bad database URL: exit non-zero naming the valid forms" bash -c "[ $rc -ne 0 ] && grep -q 'sqlite:PATH' <<<\"$err\""
+
+out="$("$atrium" init --db "$db" 2>&1)"
+check "init prints a generated password once" grep -q "Password (shown once" <<<"$out"
+out="$("$atrium" init --db "$db" 2>&1)"; rc=$?
+check "init again is harmless and says so" bash -c "[ $rc -eq 0 ] && grep -q 'already exists' <<<\"$out\""
+err="$("$atrium" user add --db "$db" --email x@example.com --name X --password password 2>&1)"; rc=$?
+check "a common password is refused with the reason" bash -c "[ $rc -ne 0 ] && grep -q 'commonly used' <<<\"$err\""
+"$atrium" user add --db "$db" --email rep@example.com --name Rep --password 'Sturdy-Lantern-42' >/dev/null 2>&1
+out="$("$atrium" user list --db "$db")"; check "user list shows the new user" grep -q "rep@example.com" <<<"$out"
+"$atrium" user disable --db "$db" --email rep@example.com >/dev/null 2>&1
+out="$("$atrium" user list --db "$db")"; check "user disable deactivates" grep -Eq "rep@example.com +Rep +no" <<<"$out"
+
+port="$(free_port)"
+"$atrium" serve --db "$db" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+server=$!
+pids+=("$server")
+up=0
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
+check "serve answers /healthz" test "$up" -eq 1
+check "serve answers /readyz" curl -fs "http://127.0.0.1:$port/readyz" -o /dev/null
+"$atrium" serve --db "$db" --listen "127.0.0.1:$port" >"$work/second.log" 2>&1 &
+second=$!
+pids+=("$second")
+sleep 1.5
+if kill -0 "$second" 2>/dev/null; then bad "a second server on a taken port fails"; kill "$second"; else
+  wait "$second"; rc=$?; check "a second server on a taken port fails loudly" test "$rc" -ne 0; fi
+kill -TERM "$server"
+wait "$server"; rc=$?
+check "SIGTERM: clean exit 0" test "$rc" -eq 0
+check "SIGTERM: drained and logged" grep -q "stopped" "$work/serve.log"
+check "log lines carry a level and a request id" grep -Eq "Information atrium.http: req=[0-9a-f]+ GET /healthz" "$work/serve.log"
+
+sqlite3 "$work/cli.db" "INSERT INTO atrium_schema_migrations (owner, version, name, applied_at) VALUES ('core', 999, 'future', '2030-01-01 00:00:00')"
+err="$("$atrium" serve --db "$db" --listen "127.0.0.1:$(free_port)" 2>&1)"; rc=$?
+check "a newer schema is refused with a sentence" bash -c "[ $rc -ne 0 ] && grep -q 'run a newer atrium' <<<\"$err\""
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
