@@ -502,7 +502,7 @@ typedef struct atrium_host_api {
     atrium_status (*demo_register)(atrium_host* host, atrium_demo_fn fn, void* user_data,
                                    atrium_error* error);
 
-    /* ---- audit and core customer records (appended; check ATRIUM_HAS_MEMBER) -------------- */
+    /* ---- audit and core customer records ---------------------------------------------------- */
 
     /* Appends a row to the host's audit log on `db`, inside its transaction when one is open
      * (a write and its audit row then commit or roll back together). `principal` is the actor
@@ -577,7 +577,7 @@ typedef struct atrium_plugin_descriptor {
 #define ATRIUM_DESCRIPTOR_SIZE_V1 \
     ((uint32_t)(offsetof(atrium_plugin_descriptor, shutdown) + sizeof(void (*)(void*))))
 #define ATRIUM_HOST_API_SIZE_V1 \
-    ((uint32_t)(offsetof(atrium_host_api, demo_register) + sizeof(void (*)(void))))
+    ((uint32_t)(offsetof(atrium_host_api, customer_create) + sizeof(void (*)(void))))
 #define ATRIUM_REQUEST_SIZE_V1 \
     ((uint32_t)(offsetof(atrium_request, principal) + sizeof(const void*)))
 
