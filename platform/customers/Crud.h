@@ -26,9 +26,9 @@ struct FieldSpec {
     bool filterable = false;
     bool searchable = false;
     bool writable = true;
-    std::vector<std::string> allowed;  ///< allowed values (empty = any)
-    std::string referenceTable;        ///< for Type::Reference: must name an existing row
-    std::string referencePermission;   ///< read permission whose scope must reach that row ("core.account.read")
+    std::vector<std::string> allowed{};  ///< allowed values (empty = any)
+    std::string referenceTable{};        ///< for Type::Reference: must name an existing row
+    std::string referencePermission{};   ///< read permission whose scope must reach that row ("core.account.read")
 };
 
 struct EntitySpec {
