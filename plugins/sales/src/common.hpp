@@ -340,9 +340,13 @@ Json runList(const Request& req, Db& db, const ListSpec& spec, F&& rowJson) {
         if (f->second.integer) params.emplace_back(parseInt(key, value));
         else params.emplace_back(value);
     }
-    auto count = db.prepare("SELECT COUNT(*) FROM " + spec.from + where);
-    bindParams(count, params);
-    const std::int64_t total = count.step() ? count.row().i64(0) : 0;
+    std::int64_t total = 0;
+    {
+        // Finalized before the page query runs (a MySQL connection streams one result at a time).
+        auto count = db.prepare("SELECT COUNT(*) FROM " + spec.from + where);
+        bindParams(count, params);
+        if (count.step()) total = count.row().i64(0);
+    }
     auto st = db.prepare("SELECT " + spec.select + " FROM " + spec.from + where + " ORDER BY " + sortIt->second + " " + order +
                          (sortIt->second == spec.idColumn ? "" : ", " + spec.idColumn + " " + order) + " LIMIT " + std::to_string(limit) +
                          " OFFSET " + std::to_string(offset));

@@ -106,7 +106,7 @@ struct OppRow {
     double amount;
     int probability;
     double weighted;
-    std::string category, closeDate;
+    std::string name, category, closeDate;
     std::optional<std::string> closedAt, lostReason;
     int won, closed;
     std::optional<std::int64_t> cycle;
@@ -235,7 +235,8 @@ void seedDemo(Db& db, DemoRun& run) {
             const auto closeSec = createdSec + cycle * 86400 + rnd.between(0, 8 * 3600);
 
             // Amount from a product line sized to the account.
-            const auto& product = products[static_cast<std::size_t>(rnd.below(static_cast<std::int64_t>(products.size())))];
+            const auto productIndex = static_cast<std::size_t>(rnd.below(static_cast<std::int64_t>(products.size())));
+            const auto& product = products[productIndex];
             const double target = amountLo[acc.sizeIndex] * std::pow(amountHi[acc.sizeIndex] / amountLo[acc.sizeIndex], rnd.unit());
             const auto qty = std::max<std::int64_t>(1, static_cast<std::int64_t>(target / product.second + 0.5));
             const double amount = round2(static_cast<double>(qty) * product.second);
@@ -248,6 +249,7 @@ void seedDemo(Db& db, DemoRun& run) {
             o.contact = acc.contact;
             o.pipeline = pipeline;
             o.amount = amount;
+            o.name = std::string(kProducts[productIndex].name) + " × " + std::to_string(qty);
             o.createdAt = formatDateTime(createdSec);
             const Stage* prev = nullptr;
             auto move = [&](const Stage& to, std::int64_t atSec) {
@@ -306,7 +308,7 @@ void seedDemo(Db& db, DemoRun& run) {
                                  "probability", "weighted_amount", "forecast_category", "expected_close_date", "closed_at", "lost_reason", "is_won",
                                  "is_closed", "cycle_days", "owner_id", "department_id", "version", "created_at", "updated_at"});
         for (const auto& o : opps)
-            ob.row(o.id, "Deal " + std::to_string(o.id), o.account, o.contact, atrium::sdk::null, o.pipeline, o.stage, o.status, o.amount, "CNY",
+            ob.row(o.id, o.name, o.account, o.contact, atrium::sdk::null, o.pipeline, o.stage, o.status, o.amount, "CNY",
                    o.probability, o.weighted, o.category, o.closeDate, o.closedAt, o.lostReason, o.won, o.closed, o.cycle, o.owner, o.department, 1,
                    o.createdAt, o.updatedAt);
         ob.finish();
