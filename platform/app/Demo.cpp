@@ -226,7 +226,7 @@ CoreDemoResult seedCoreDemo(store::Database& db, const DemoSize& size, std::uint
     std::vector<std::pair<std::int64_t, std::string>> userRoles;
     int serial = 0;
     auto addUser = [&](const std::string& role, std::int64_t dept, std::optional<std::int64_t> manager, const std::string& title,
-                       int region, const std::string& fixedEmail = {}) {
+                       int region, const std::string& fixedEmail = {}, const std::string& fixedName = {}) {
         ++serial;
         const auto fi = static_cast<std::size_t>(rnd.below(static_cast<std::int64_t>(kFamily.size())));
         const auto gi = static_cast<std::size_t>(rnd.below(static_cast<std::int64_t>(kGiven.size())));
@@ -239,7 +239,7 @@ CoreDemoResult seedCoreDemo(store::Database& db, const DemoSize& size, std::uint
             std::transform(f.begin(), f.end(), f.begin(), ::tolower);
             email = g + "." + f + "." + std::to_string(serial) + "@demo.atrium.example";
         }
-        const std::string name = fixedEmail.empty() ? (zh ? std::string(kFamilyZh[fi]) + kGivenZh[gi] : given + " " + family) : "Demo Administrator";
+        const std::string name = !fixedName.empty() ? fixedName : zh ? std::string(kFamilyZh[fi]) + kGivenZh[gi] : given + " " + family;
         const auto id = c.insert("INSERT INTO users (email, display_name, department_id, manager_id, password_hash, active, locale, title, "
                                  "version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 1, ?, ?)",
                                  {email, name, dept, manager ? Value{*manager} : Value{nullptr}, hash, std::string(zh ? "zh-CN" : "en"), title,
@@ -249,8 +249,8 @@ CoreDemoResult seedCoreDemo(store::Database& db, const DemoSize& size, std::uint
         if (role == "rep") reps.push_back({id, dept, region});
         return id;
     };
-    addUser("admin", root, std::nullopt, "Administrator", -1, kDemoAdminEmail);
-    const auto director = addUser("manager", root, std::nullopt, "Sales Director", -1, "director@demo.atrium.example");
+    addUser("admin", root, std::nullopt, "Administrator", -1, kDemoAdminEmail, "Demo Administrator");
+    const auto director = addUser("manager", root, std::nullopt, "Sales Director", -1, "director@demo.atrium.example", "Sales Director 销售总监");
     std::vector<std::int64_t> regionManagers;
     std::vector<std::vector<std::int64_t>> teamLeads(kRegions.size());
     for (std::size_t r = 0; r < kRegions.size(); ++r) {
