@@ -245,11 +245,11 @@ std::uint64_t Engine::generation(const std::string& id) {
     return _generations[id];
 }
 
-void Engine::invalidate(const std::string& id) {
+void Engine::invalidate(const std::string& id, bool quarantine) {
     std::lock_guard lock(_cacheMutex);
     ++_generations[id];
     ++_invalidations;
-    _quarantine[id] = std::chrono::steady_clock::now() + kQuarantine;
+    if (quarantine) _quarantine[id] = std::chrono::steady_clock::now() + kQuarantine;
 }
 
 void Engine::invalidateAll() {
@@ -257,13 +257,14 @@ void Engine::invalidateAll() {
     std::lock_guard lock(_cacheMutex);
     _cache.clear();
     _lru.clear();
+    _memo.clear();
 }
 
 void Engine::onEvent(const std::string& topic) {
     for (const auto& ds : datasets())
         for (const auto& pattern : ds->invalidateOn)
             if (plugins::EventBus::topicMatches(pattern, topic)) {
-                invalidate(ds->id);
+                invalidate(ds->id, true);
                 break;
             }
 }
@@ -271,6 +272,53 @@ void Engine::onEvent(const std::string& topic) {
 CacheStats Engine::cacheStats() const {
     std::lock_guard lock(_cacheMutex);
     return {_hits, _misses, _invalidations, _cache.size()};
+}
+
+Engine::MemoToken Engine::memoBegin(const std::vector<std::string>& datasets) {
+    std::lock_guard lock(_cacheMutex);
+    MemoToken t;
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& d : datasets) {
+        t.generations[d] = _generations[d];
+        auto q = _quarantine.find(d);
+        if (q != _quarantine.end() && now < q->second) t.generations[d] = ~0ull; // never stored
+    }
+    return t;
+}
+
+std::optional<Json> Engine::memoGet(const std::string& key) {
+    if (!_cacheEnabled) return std::nullopt;
+    std::lock_guard lock(_cacheMutex);
+    auto it = _memo.find(key);
+    if (it == _memo.end()) return std::nullopt;
+    bool valid = std::chrono::steady_clock::now() - it->second.at < std::chrono::seconds(60);
+    for (const auto& [d, g] : it->second.token.generations)
+        if (_generations[d] != g) valid = false;
+    if (!valid) {
+        _memo.erase(it);
+        return std::nullopt;
+    }
+    ++_hits;
+    return it->second.value;
+}
+
+void Engine::memoPut(const std::string& key, const MemoToken& token, const Json& value) {
+    if (!_cacheEnabled) return;
+    std::lock_guard lock(_cacheMutex);
+    for (const auto& [d, g] : token.generations)
+        if (_generations[d] != g) return; // changed while computing
+    if (_memo.size() >= 512) _memo.clear();
+    _memo[key] = Memo{value, token, std::chrono::steady_clock::now()};
+}
+
+std::string Engine::principalSignature(const identity::Principal& p) {
+    std::string s = std::to_string(p.userId) + "|" + std::to_string(p.departmentId) + "|" + p.departmentPath + "|" + p.locale + "|";
+    for (const auto& r : p.roles) s += r + ",";
+    s += "|";
+    for (const auto& [perm, scope] : p.permissions) s += perm + "=" + identity::scopeName(scope) + ",";
+    s += "|";
+    for (const auto& f : p.deniedFields) s += f + ",";
+    return s;
 }
 
 std::string Engine::scopeSignature(const identity::Principal& p, const Dataset& ds) const {
@@ -706,7 +754,7 @@ std::map<std::string, std::string> Engine::lookupNames(const std::string& lookup
                 continue; // not an id: nothing to name
             }
             text += ps.empty() ? "?" : ",?";
-            ps.push_back(id);
+            ps.emplace_back(std::in_place_type<std::int64_t>, id);
         }
         if (ps.empty()) continue;
         for (auto& row : conn->queryAll(text + ")", ps)) out[store::asText(row[0])] = store::asText(row[1]);

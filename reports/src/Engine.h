@@ -88,13 +88,25 @@ public:
     static std::string kpiStatus(const Json& kpi, std::optional<double> value);
 
     // ---- cache -----------------------------------------------------------------------------
-    /// Drops cached results of the dataset (and refuses to cache it for a short quarantine,
-    /// so a query racing the writer's commit is not kept).
-    void invalidate(const std::string& datasetId);
+    /// Drops cached results of the dataset. With `quarantine` (an event delivered inside the
+    /// writer's transaction) results are not cached for a moment, so a query racing the
+    /// writer's commit is not kept.
+    void invalidate(const std::string& datasetId, bool quarantine = false);
     void invalidateAll();
     /// An event was published: invalidates every dataset whose invalidate_on patterns match.
     void onEvent(const std::string& topic);
     CacheStats cacheStats() const;
+
+    /// Derived results (an evaluated scorecard) cached while none of the datasets they read
+    /// changed: take a token before computing, store with it, read with the same key.
+    struct MemoToken {
+        std::map<std::string, std::uint64_t> generations;
+    };
+    MemoToken memoBegin(const std::vector<std::string>& datasets);
+    std::optional<Json> memoGet(const std::string& key);
+    void memoPut(const std::string& key, const MemoToken& token, const Json& value);
+    /// What a principal's grants make of results: user, department, roles, grants, denials.
+    static std::string principalSignature(const identity::Principal& p);
     void setCacheEnabled(bool on) { _cacheEnabled = on; }
 
 private:
@@ -128,6 +140,12 @@ private:
     std::list<std::string> _lru;
     std::map<std::string, std::uint64_t> _generations;
     std::map<std::string, std::chrono::steady_clock::time_point> _quarantine;
+    struct Memo {
+        Json value;
+        MemoToken token;
+        std::chrono::steady_clock::time_point at;
+    };
+    std::unordered_map<std::string, Memo> _memo;
     std::uint64_t _hits = 0, _misses = 0, _invalidations = 0;
     bool _cacheEnabled = true;
 };

@@ -142,7 +142,7 @@ std::vector<std::int64_t> selectParticipants(store::Connection& c, const identit
         for (std::size_t i = 0; i < sel["roles"].size(); ++i) {
             if (!sel["roles"][i].is_string()) throw badRequest("'participants.roles' holds role names.");
             sql += i ? ",?" : "?";
-            args.push_back(sel["roles"][i].get<std::string>());
+            args.emplace_back(std::in_place_type<std::string>, sel["roles"][i].get<std::string>());
         }
         sql += "))";
     }

@@ -479,6 +479,18 @@ TEST_P(ReportsApi, ScorecardWeightsCapsRagAndRankTies) {
         EXPECT_EQ(s["trend"].size(), 3u);
         EXPECT_LE(num(s["items"][0]["attainment"]), 1.5) << "capped";
     }
+    // Warm evaluations come from memory, and a write announced by an event shows at once.
+    const Json req = {{"period", period}, {"user_ids", {rep1, rep2, repW, mgr}}, {"trend_periods", 2}};
+    EXPECT_EQ(admin.post("/api/v1/reports/scorecards/" + id + "/evaluate", req).json(), ev.json());
+    insertDeal({repW, west, "won", "won", "north", 777, "2025-02-02 09:00:00", std::string("2025-02-03 09:00:00")});
+    host->host().plugins().events().publish("fixture.deal.updated", "{}");
+    auto fresh = admin.post("/api/v1/reports/scorecards/" + id + "/evaluate", req).json();
+    for (const auto& s : Json(fresh["subjects"]))
+        if (s["id"] == repW) {
+            EXPECT_NEAR(num(s["items"][0]["value"]),
+                        sql("SELECT SUM(amount) FROM fixture_deals WHERE owner_id = ? AND status = 'won' AND closed_at >= '2025-01-01' AND closed_at < '2025-07-01'", {repW}), 0.001);
+        }
+
     // A manager evaluates only the people of their department.
     auto m = login("mgr.east@example.com");
     auto mine = m.post("/api/v1/reports/scorecards/" + id + "/evaluate", {{"period", period}, {"trend_periods", 0}});
