@@ -128,14 +128,14 @@ std::vector<std::int64_t> selectParticipants(store::Connection& c, const identit
     const auto scope = p.scope("reports.evaluation.write");
     if (scope == identity::Scope::Own) {
         sql += " AND u.id = ?";
-        args.push_back(p.userId);
+        args.emplace_back(std::in_place_type<std::int64_t>, p.userId);
     } else if (scope == identity::Scope::Department) {
         sql += " AND d.path LIKE ?";
-        args.push_back(p.departmentPath + "%");
+        args.emplace_back(std::in_place_type<std::string>, p.departmentPath + "%");
     }
     if (sel.contains("department_id") && sel["department_id"].is_number_integer()) {
         sql += " AND d.path LIKE (SELECT f.path FROM departments f WHERE f.id = ?) || '%'";
-        args.push_back(sel["department_id"].get<std::int64_t>());
+        args.emplace_back(std::in_place_type<std::int64_t>, sel["department_id"].get<std::int64_t>());
     }
     if (sel.contains("roles") && sel["roles"].is_array() && !sel["roles"].empty()) {
         sql += " AND u.id IN (SELECT ur.user_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.name IN (";

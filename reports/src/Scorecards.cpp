@@ -1,5 +1,6 @@
 // Scorecard templates (stored and built in) and their evaluation for users, teams or departments.
 #include "Builtin.h"
+#include "Parallel.h"
 #include "Reporting.h"
 #include "Scoring.h"
 
@@ -153,16 +154,19 @@ Evaluated evaluateOnce(Engine& engine, const identity::Principal& p, const Json&
     }
     struct ItemData {
         Json kpi;
-        double weight;
+        double weight = 0;
         std::map<std::string, Engine::Parts> values;
         std::map<std::string, Engine::Parts> targets;
         std::optional<double> fixed;
         double uplift = 0;
         bool lower = false;
     };
-    std::vector<ItemData> items;
-    for (const auto& it : tmpl.value("items", Json::array())) {
-        ItemData d;
+    const Json list = tmpl.value("items", Json::array());
+    std::vector<ItemData> items(list.size());
+    // KPIs are independent grouped queries: run them side by side.
+    parallelFor(list.size(), kReportThreads, [&](std::size_t i) {
+        const auto& it = list[i];
+        ItemData& d = items[i];
         auto k = engine.kpi(it.value("kpi", std::string()));
         if (!k) throw badRequest("The KPI '" + it.value("kpi", std::string()) + "' of this scorecard no longer exists.");
         if (!engine.mayUseKpi(p, *k)) throw forbidden("The scorecard uses the KPI '" + it.value("kpi", std::string()) + "', which you may not use.");
@@ -189,8 +193,7 @@ Evaluated evaluateOnce(Engine& engine, const identity::Principal& p, const Json&
             d.targets = valuesFor(engine, p, tk, period, type, subs);
             d.kpi["__target_kpi"] = tk;
         }
-        items.push_back(std::move(d));
-    }
+    });
     Evaluated ev;
     for (const auto& s : subs) {
         double total = 0;
