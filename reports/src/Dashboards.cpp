@@ -592,7 +592,7 @@ struct DashboardStore {
                 // Map the shown label back to the key it stands for.
                 for (const auto& row : wq.result.rows)
                     if (wq.label(group, row[group]) == text) {
-                        filters.push_back({wq.groups[group], row[group].is_null() ? "=" : "=", row[group]});
+                        filters.push_back({wq.groups[group], "=", row[group]});
                         return;
                     }
                 filters.push_back({wq.groups[group], "=", labelValue});

@@ -52,16 +52,16 @@ std::vector<Subject> subjects(Engine& engine, const identity::Principal& p, cons
     // The caller's reach.
     if (scope == identity::Scope::Own) {
         where += type == "department" ? " AND d.id = ?" : " AND u.id = ?";
-        args.push_back(type == "department" ? p.departmentId : p.userId);
+        args.emplace_back(std::in_place_type<std::int64_t>, type == "department" ? p.departmentId : p.userId);
     } else if (scope == identity::Scope::Department) {
         where += " AND d.path LIKE ?";
-        args.push_back(p.departmentPath + "%");
+        args.emplace_back(std::in_place_type<std::string>, p.departmentPath + "%");
     } else if (scope == identity::Scope::None) {
         throw forbidden("You may not run scorecards.");
     }
     if (request.contains("department_id") && request["department_id"].is_number_integer()) {
         where += " AND d.path LIKE (SELECT f.path FROM departments f WHERE f.id = ?) || '%'";
-        args.push_back(request["department_id"].get<std::int64_t>());
+        args.emplace_back(std::in_place_type<std::int64_t>, request["department_id"].get<std::int64_t>());
     }
     std::set<std::int64_t> only;
     if (request.contains("user_ids") && request["user_ids"].is_array())
