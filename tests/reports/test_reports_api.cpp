@@ -599,4 +599,43 @@ TEST_P(ReportsApi, ExportsCsvXlsxAndPdf) {
     EXPECT_EQ(pages, (rows + 29) / 30) << rows << " rows";
 }
 
+TEST_P(ReportsApi, BuiltInSalesDashboardAndScorecardsFollowTheSalesCatalogue) {
+    auto admin = host->adminClient();
+    EXPECT_EQ(admin.get("/api/v1/reports/dashboards/builtin.sales_overview").status, 404) << "no sales KPIs, no sales dashboard";
+    // The sales plugin's KPIs (declared here over the fixture dataset).
+    auto& catalog = host->host().plugins().catalog();
+    catalog.add(plugins::Catalog::Kind::Kpi, "sales",
+                sdk::Kpi("sales.won_amount").name("Won revenue", "赢单金额").dataset("fixture.deals")
+                    .measure(sdk::Measure::sum("amount").where("status", "=", "won")).time("closed_at").unit(sdk::Unit::Currency).json());
+    catalog.add(plugins::Catalog::Kind::Kpi, "sales",
+                sdk::Kpi("sales.win_rate").name("Win rate", "赢单率").dataset("fixture.deals")
+                    .ratio(sdk::Measure::count().where("status", "=", "won"), sdk::Measure::count().where("status", "in", Json::array({"won", "lost"})))
+                    .time("closed_at").unit(sdk::Unit::Percent).json());
+    catalog.add(plugins::Catalog::Kind::Kpi, "sales",
+                sdk::Kpi("sales.new_deals").name("New deals", "新增交易").dataset("fixture.deals").count().time("created_at").json());
+    auto d = admin.get("/api/v1/reports/dashboards/builtin.sales_overview");
+    ASSERT_EQ(d.status, 200) << d.body;
+    EXPECT_EQ(d.json()["widgets"].size(), 6u);
+    EXPECT_EQ(d.json()["editable"], false);
+    auto r = admin.post("/api/v1/reports/dashboards/builtin.sales_overview/render", {{"filters", {{"period", period}}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (const auto& [id, w] : r.json()["widgets"].items()) EXPECT_TRUE(w.contains("data")) << id << ": " << w.dump();
+    EXPECT_NEAR(num(r.json()["widgets"]["kpi1"]["data"]["value"]),
+                sql("SELECT SUM(amount) FROM fixture_deals WHERE status = 'won' AND closed_at >= '2025-01-01' AND closed_at < '2025-07-01'"), 0.001);
+    EXPECT_EQ(admin.put("/api/v1/reports/dashboards/builtin.sales_overview", d.json()).status, 403) << "built-ins are copied, not edited";
+    auto copy = admin.post("/api/v1/reports/dashboards/builtin.sales_overview/copy", Json::object());
+    EXPECT_EQ(copy.status, 201) << copy.body;
+
+    auto cards = admin.get("/api/v1/reports/scorecards").json()["items"];
+    std::set<std::string> ids;
+    for (const auto& c : cards) ids.insert(c["id"].is_string() ? c["id"].get<std::string>() : c["id"].dump());
+    EXPECT_TRUE(ids.count("builtin.sales_rep") && ids.count("builtin.sales_team"));
+    auto ev = admin.post("/api/v1/reports/scorecards/builtin.sales_rep/evaluate", {{"period", period}, {"trend_periods", 1}});
+    ASSERT_EQ(ev.status, 200) << ev.body;
+    EXPECT_FALSE(ev.json()["subjects"].empty());
+    double weights = 0;
+    for (const auto& it : Json(ev.json()["subjects"][0]["items"])) weights += num(it["weight"]);
+    EXPECT_NEAR(weights, 100, 1e-9);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ReportsApi, testing::ValuesIn(test::backends()), test::paramName);
