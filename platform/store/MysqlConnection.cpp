@@ -14,6 +14,7 @@
 #include <mysql_driver.h>
 
 #include <mutex>
+#include <unordered_map>
 
 namespace atrium::store {
 namespace {
@@ -54,14 +55,45 @@ bool returnsRows(std::string_view sql) {
            word == "VALUES" || word == "CALL";
 }
 
+/// Prepared statements kept per connection and SQL text. A server-side prepare costs a round
+/// trip (and closing one another); a request runs the same few statements again and again.
+struct StatementCache {
+    static constexpr std::size_t kMax = 128;
+    std::unordered_map<std::string, std::vector<std::unique_ptr<sql::PreparedStatement>>> free;
+    std::size_t size = 0;
+};
+
 class MysqlStatement final : public Statement {
 public:
-    MysqlStatement(sql::Connection& con, std::string_view sql, bool& broken) : _con(con), _broken(broken) {
+    MysqlStatement(sql::Connection& con, std::string_view sql, bool& broken, std::weak_ptr<StatementCache> cache)
+        : _con(con), _broken(broken), _sql(sql), _cache(std::move(cache)) {
         _isQuery = returnsRows(sql);
+        if (auto c = _cache.lock()) {
+            auto it = c->free.find(_sql);
+            if (it != c->free.end() && !it->second.empty()) {
+                _ps = std::move(it->second.back());
+                it->second.pop_back();
+                --c->size;
+                return;
+            }
+        }
         try {
             _ps.reset(con.prepareStatement(sql::SQLString(sql.data(), sql.size())));
         } catch (const sql::SQLException& e) {
             fail(e, "cannot prepare SQL", _broken);
+        }
+    }
+
+    ~MysqlStatement() override {
+        _rs.reset();
+        auto c = _cache.lock();
+        if (!c || _broken || !_ps || c->size >= StatementCache::kMax) return;
+        try {
+            _ps->clearParameters();
+            c->free[_sql].push_back(std::move(_ps));
+            ++c->size;
+        } catch (...) {
+            // Not reusable: let it close.
         }
     }
 
@@ -175,6 +207,8 @@ private:
 
     sql::Connection& _con;
     bool& _broken;
+    std::string _sql;
+    std::weak_ptr<StatementCache> _cache;
     std::unique_ptr<sql::PreparedStatement> _ps;
     std::unique_ptr<sql::ResultSet> _rs;
     std::vector<Kind> _kinds;
@@ -222,6 +256,7 @@ public:
     }
     ~MysqlConnection() override {
         try {
+            _cache.reset(); // cached statements close before their connection
             if (_con) _con->close();
         } catch (...) {
         }
@@ -229,7 +264,7 @@ public:
 
     Backend backend() const override { return Backend::Mysql; }
     std::unique_ptr<Statement> prepare(std::string_view sql) override {
-        return std::make_unique<MysqlStatement>(*_con, sql, _broken);
+        return std::make_unique<MysqlStatement>(*_con, sql, _broken, _cache);
     }
     void exec(std::string_view sql) override {
         try {
@@ -266,6 +301,7 @@ public:
 
 private:
     std::unique_ptr<sql::Connection> _con;
+    std::shared_ptr<StatementCache> _cache = std::make_shared<StatementCache>();
     bool _broken = false;
     bool _inTx = false;
 };
