@@ -118,6 +118,18 @@ public:
         _doc["scope"] = std::move(s);
         return *this;
     }
+    /// The entity whose field denials apply: a role denying "<entity>.<field>" (e.g.
+    /// "sales.opportunity.amount") hides that field in every report.
+    Dataset& entity(std::string_view entity) {
+        _doc["entity"] = entity;
+        return *this;
+    }
+    /// Hides the field declared last whenever `fieldKey` is denied (a derived column such as a
+    /// weighted amount must follow the denial of the amount it comes from).
+    Dataset& acl(std::string_view fieldKey) {
+        _doc["fields"].back()["acl"] = fieldKey;
+        return *this;
+    }
     /// Where a row drills down to in the UI, with {column} placeholders: "#/m/hello/greetings/{id}".
     Dataset& drill(std::string_view link) {
         _doc["drill"] = link;
