@@ -9,18 +9,6 @@ namespace atrium::reports {
 
 namespace {
 
-http::Route route(std::string method, std::string pattern, std::string permission, std::string summary,
-                  std::function<void(http::Request&, http::Response&)> fn) {
-    http::Route r;
-    r.method = std::move(method);
-    r.pattern = std::move(pattern);
-    r.permission = std::move(permission);
-    r.owner = "reports";
-    r.summary = std::move(summary);
-    r.handler = guarded(std::move(fn));
-    return r;
-}
-
 /// Period from query/body members "from"/"to", defaulting to the last 12 whole months + this one.
 dates::Period periodOr(const Json& j) {
     if (j.is_object() && j.contains("from")) return parsePeriod(j);

@@ -17,18 +17,6 @@ namespace {
 const std::set<std::string> kWidgetTypes = {"kpi", "line", "bar", "stacked_bar", "pie", "donut", "funnel", "gauge",
                                             "table", "heatmap", "leaderboard", "scatter"};
 
-http::Route route(std::string method, std::string pattern, std::string permission, std::string summary,
-                  std::function<void(http::Request&, http::Response&)> fn) {
-    http::Route r;
-    r.method = std::move(method);
-    r.pattern = std::move(pattern);
-    r.permission = std::move(permission);
-    r.owner = "reports";
-    r.summary = std::move(summary);
-    r.handler = guarded(std::move(fn));
-    return r;
-}
-
 std::string loc(const Json& label, const std::string& locale) {
     if (label.is_string()) return label.get<std::string>();
     if (!label.is_object()) return {};

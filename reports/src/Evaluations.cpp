@@ -13,18 +13,6 @@ namespace atrium::reports {
 
 namespace {
 
-http::Route route(std::string method, std::string pattern, std::string permission, std::string summary,
-                  std::function<void(http::Request&, http::Response&)> fn) {
-    http::Route r;
-    r.method = std::move(method);
-    r.pattern = std::move(pattern);
-    r.permission = std::move(permission);
-    r.owner = "reports";
-    r.summary = std::move(summary);
-    r.handler = guarded(std::move(fn));
-    return r;
-}
-
 double round2(double v) { return std::round(v * 100) / 100; }
 
 void validateConfig(const Json& cfg) {

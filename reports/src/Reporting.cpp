@@ -29,6 +29,18 @@ http::Handler guarded(std::function<void(http::Request&, http::Response&)> fn) {
     };
 }
 
+http::Route route(std::string method, std::string pattern, std::string permission, std::string summary,
+                  std::function<void(http::Request&, http::Response&)> fn) {
+    http::Route r;
+    r.method = std::move(method);
+    r.pattern = std::move(pattern);
+    r.permission = std::move(permission);
+    r.owner = "reports";
+    r.summary = std::move(summary);
+    r.handler = guarded(std::move(fn));
+    return r;
+}
+
 void ReportingExtension::start(app::Host& host) {
     _host = &host;
     store::Migrator migrator(*host.db());

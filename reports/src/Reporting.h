@@ -33,6 +33,9 @@ private:
 /// Turns ReportError and JSON type errors into HttpError answers.
 http::Handler guarded(std::function<void(http::Request&, http::Response&)> fn);
 std::string nowUtc();
+/// A route owned by "reports" whose handler runs through guarded().
+http::Route route(std::string method, std::string pattern, std::string permission, std::string summary,
+                  std::function<void(http::Request&, http::Response&)> fn);
 
 void registerCatalogRoutes(http::Router& router, Engine& engine);
 void registerDashboardRoutes(http::Router& router, Engine& engine);
