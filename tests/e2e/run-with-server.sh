@@ -11,7 +11,8 @@
 #   ATRIUM_URL            use this running server instead of starting one
 #   ATRIUM_ADMIN_EMAIL / ATRIUM_ADMIN_PASSWORD   credentials (defaults: admin@example.com / generated)
 #   ATRIUM_INIT_ARGS      extra arguments for `atrium init`
-#   ATRIUM_E2E_DEMO=1     also run `atrium demo --db …` ($ATRIUM_DEMO_ARGS) before serving
+#   ATRIUM_E2E_DEMO=1     also run `atrium demo --db …` ($ATRIUM_DEMO_ARGS) before serving; a test
+#                         file whose first line is `// e2e: needs demo data` always gets it
 #   ATRIUM_SERVE_ARGS     extra arguments for `atrium serve`
 #   E2E_ARTIFACTS         screenshot directory (default build/e2e-artifacts)
 set -euo pipefail
@@ -58,7 +59,7 @@ export ATRIUM_URL="http://127.0.0.1:$port"
 "$atrium" init --db "$db" --admin-email "$ATRIUM_ADMIN_EMAIL" --admin-password "$ATRIUM_ADMIN_PASSWORD" ${ATRIUM_INIT_ARGS:-} \
   >"$work/init.log" 2>&1 || { echo "run-with-server: atrium init failed:" >&2; cat "$work/init.log" >&2; exit 1; }
 
-if [[ "${ATRIUM_E2E_DEMO:-0}" == 1 ]]; then
+if [[ "${ATRIUM_E2E_DEMO:-0}" == 1 ]] || head -n 1 "$test_file" | grep -q '^// e2e: needs demo data'; then
   # shellcheck disable=SC2086
   "$atrium" demo --db "$db" ${ATRIUM_DEMO_ARGS:-} >"$work/demo.log" 2>&1 \
     || { echo "run-with-server: atrium demo failed:" >&2; tail -n 40 "$work/demo.log" >&2; exit 1; }

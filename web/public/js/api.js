@@ -104,5 +104,32 @@ export const api = {
   del: (path, opts) => request('DELETE', path, opts),
 };
 
+/**
+ * Performs a request whose answer is a file (exports that are POST-only): resolves to a Blob,
+ * rejects with the same ApiError as request() (the error body is JSON).
+ */
+export async function requestBlob(method, path, { query, signal } = {}) {
+  let url = path;
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query || {})) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+  if (qs.toString()) url += (url.includes('?') ? '&' : '?') + qs.toString();
+  const headers = { 'Accept-Language': getLocale() };
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch(url, { method, headers, credentials: 'same-origin', cache: 'no-store', signal });
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError({ status: 0, code: 'network', message: t('errors.network') });
+  }
+  if (res.ok) return res.blob();
+  let data = null;
+  try { data = await res.json(); } catch { data = null; }
+  const e = (data && data.error) || {};
+  const error = new ApiError({ status: res.status, code: e.code || `http_${res.status}`, message: messageFor(res.status, e.code, e.message), serverMessage: e.message, fields: e.fields, retryAfter: retryAfterFrom(res, data) });
+  if (res.status === 401 && unauthorizedHandler) unauthorizedHandler(error);
+  throw error;
+}
+
 /** Path segment encoding for ids in URLs. */
 export function seg(value) { return encodeURIComponent(String(value)); }

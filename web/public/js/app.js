@@ -13,6 +13,7 @@ import { renderAccountList, renderAccountDetail, renderAccountForm } from './pag
 import { renderContactList } from './pages/contacts.js';
 import { renderPlugins } from './pages/admin-plugins.js';
 import { renderDashboardList, renderDashboard } from './pages/dashboards.js';
+import { renderScorecards, renderEvaluationList, renderEvaluation, renderEvaluationPerson } from './pages/scorecards.js';
 import { renderProfile } from './pages/profile.js';
 import { renderUserList, renderUserForm } from './pages/admin-users.js';
 import { renderDepartments } from './pages/admin-departments.js';
@@ -42,6 +43,10 @@ function registerRoutes() {
   route('/', () => { navigate(homeHash().slice(1), null, { replace: true }); });
   route('/dashboards', page(renderDashboardList, PERM.dashboardRead));
   route('/dashboards/:id', page(renderDashboard, PERM.dashboardRead));
+  route('/scorecards', page(renderScorecards, PERM.scorecardRead));
+  route('/evaluations', page(renderEvaluationList, PERM.evaluationRead));
+  route('/evaluations/:id', page(renderEvaluation, PERM.evaluationRead));
+  route('/evaluations/:id/people/:uid', page(renderEvaluationPerson, PERM.evaluationRead));
   route('/accounts', page(renderAccountList, PERM.accountRead));
   route('/accounts/new', page(renderAccountForm, PERM.accountCreate));
   route('/accounts/:id', page(renderAccountDetail, PERM.accountRead));

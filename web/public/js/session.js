@@ -73,4 +73,8 @@ export const PERM = {
   opportunityRead: ['sales.opportunity.read'],
   opportunityWrite: ['sales.opportunity.write'],
   forecastRead: ['sales.forecast.read'],
+  scorecardRead: ['reports.scorecard.read'],
+  evaluationRead: ['reports.evaluation.read'],
+  evaluationWrite: ['reports.evaluation.write'],
+  evaluationApprove: ['reports.evaluation.approve'],
 };

@@ -34,6 +34,8 @@ export async function changeLocale(loc) {
 function navItems() {
   const items = [];
   if (can(...PERM.dashboardRead)) items.push({ id: 'dashboards', href: '#/dashboards', label: t('nav.dashboards'), icon: 'dashboard' });
+  if (can(...PERM.scorecardRead)) items.push({ id: 'scorecards', href: '#/scorecards', label: t('nav.scorecards'), icon: 'target' });
+  if (can(...PERM.evaluationRead)) items.push({ id: 'evaluations', href: '#/evaluations', label: t('nav.evaluations'), icon: 'chart' });
   if (can(...PERM.accountRead)) items.push({ id: 'accounts', href: '#/accounts', label: t('nav.accounts'), icon: 'accounts' });
   if (can(...PERM.contactRead)) items.push({ id: 'contacts', href: '#/contacts', label: t('nav.contacts'), icon: 'contacts' });
   return items;

@@ -1,0 +1,451 @@
+// Scorecards and performance evaluations (reporting API, docs/reporting.md):
+//   #/scorecards?scorecard=…&department_id=…&period=…   template × subject group × period → ranking,
+//                                                       KPI table of the chosen subject, trend sparklines
+//   #/evaluations                                       cycle list, "New cycle" dialog
+//   #/evaluations/{id}                                  participants, submit / approve, grade chart, export
+//   #/evaluations/{id}/people/{uid}                     per-person review: scorecard + adjustment + comment
+// All data goes in as text; the one chart tooltip escapes its values (tipHead / tipRow).
+
+import { h, replace, download } from '../dom.js';
+import { t, localized, getLocale, formatNumber, formatByUnit, formatPercent, formatDate, formatSigned } from '../i18n.js';
+import { api, seg, requestBlob } from '../api.js';
+import { updateQuery, navigate } from '../router.js';
+import { can, PERM } from '../session.js';
+import { pageHeader, loadingState, emptyState, errorState, openDialog, toast, toastError, chip, dataTable, confirmDialog } from '../ui.js';
+import { PRESETS, resolvePreset } from '../charts/periods.js';
+import { simpleChart, tipHead, tipRow, TOOLTIP } from '../charts/simple.js';
+import { PALETTE } from '../charts/widgets.js';
+
+const PERIOD_PRESETS = PRESETS.filter((p) => p !== 'custom');
+const RAG = ['green', 'amber', 'red'];
+
+function ragChip(rag) {
+  const kind = RAG.includes(rag) ? rag : 'neutral';
+  const el = chip(RAG.includes(rag) ? t(`kpi.status.${rag}`) : '—', kind);
+  el.classList.add('rag-chip');
+  el.dataset.rag = kind;
+  return el;
+}
+
+function score(v) { return formatNumber(v, { maxDigits: 2, minDigits: 2 }); }
+
+function deptLabel(d) {
+  const depth = Math.max(0, String(d.path || '').split('/').filter(Boolean).length - 1);
+  const name = getLocale() === 'zh-CN' && d.name_zh ? d.name_zh : d.name;
+  return `${'  '.repeat(depth)}${name}`;
+}
+
+async function loadDepartments(signal) {
+  try {
+    const data = await api.get('/api/v1/departments', { signal });
+    return ((data && data.items) || []).slice().sort((a, b) => String(a.path).localeCompare(String(b.path)));
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    return [];
+  }
+}
+
+function labelled(id, label, control) {
+  return h('div', { class: 'field' }, h('label', { for: id, text: label }), control);
+}
+
+/** A small inline SVG line of the trend scores (attributes only: CSP-safe, no HTML). */
+function sparkline(trend) {
+  const pts = (trend || []).map((p) => Number(p.score) || 0);
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('class', 'sc-spark');
+  svg.setAttribute('viewBox', '0 0 80 24');
+  svg.setAttribute('width', '80');
+  svg.setAttribute('height', '24');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', t('scorecards.trend_label', { values: (trend || []).map((p) => score(p.score)).join(', ') }));
+  if (pts.length > 1) {
+    const max = Math.max(...pts, 1);
+    const min = Math.min(...pts, 0);
+    const span = max - min || 1;
+    const d = pts.map((v, i) => `${(i * 78) / (pts.length - 1) + 1},${23 - ((v - min) / span) * 22}`).join(' ');
+    const line = document.createElementNS(NS, 'polyline');
+    line.setAttribute('points', d);
+    line.setAttribute('fill', 'none');
+    line.setAttribute('stroke', PALETTE[0]);
+    line.setAttribute('stroke-width', '2');
+    svg.appendChild(line);
+  }
+  const title = document.createElementNS(NS, 'title');
+  title.textContent = svg.getAttribute('aria-label');
+  svg.appendChild(title);
+  return svg;
+}
+
+/** KPI table of one subject / participant: actual, target, attainment, RAG, weight, score. */
+function kpiTable(items, caption) {
+  return dataTable({
+    caption,
+    rowKey: 'kpi',
+    rows: items || [],
+    columns: [
+      { key: 'name', label: t('scorecards.kpi'), header: true, render: (r) => localized(r.name) || r.kpi },
+      { key: 'value', label: t('scorecards.actual'), align: 'right', render: (r) => formatByUnit(r.value, r.unit) },
+      { key: 'target', label: t('scorecards.target'), align: 'right', render: (r) => formatByUnit(r.target, r.unit) },
+      { key: 'attainment', label: t('scorecards.attainment'), align: 'right', render: (r) => formatPercent(r.attainment) },
+      { key: 'rag', label: t('scorecards.status'), render: (r) => ragChip(r.rag) },
+      { key: 'weight', label: t('scorecards.weight'), align: 'right', render: (r) => formatNumber(r.weight) },
+      { key: 'score', label: t('scorecards.score'), align: 'right', render: (r) => score(r.score) },
+    ],
+  });
+}
+
+// ---- scorecards -----------------------------------------------------------------------------
+
+export async function renderScorecards({ main, query, signal }) {
+  main.appendChild(pageHeader(t('scorecards.title'), { subtitle: t('scorecards.subtitle') }));
+  const filtersEl = h('div', { class: 'filter-bar sc-filters' });
+  const body = h('div', { class: 'sc-body' }, loadingState());
+  main.append(filtersEl, body);
+
+  let templates = [];
+  let departments = [];
+  try {
+    const [data, deps] = await Promise.all([api.get('/api/v1/reports/scorecards', { signal }), loadDepartments(signal)]);
+    templates = (data && data.items) || [];
+    departments = deps;
+  } catch (err) {
+    if (err.name === 'AbortError') return undefined;
+    replace(body, errorState(err, () => navigate('/scorecards', query)));
+    return undefined;
+  }
+  if (!templates.length) { replace(body, emptyState(t('scorecards.none'))); return undefined; }
+
+  const state = {
+    scorecard: templates.some((x) => x.id === query.scorecard) ? query.scorecard : templates[0].id,
+    department_id: query.department_id || '',
+    period: PERIOD_PRESETS.includes(query.period) ? query.period : 'year_to_date',
+    subject: query.subject || '',
+  };
+
+  const tplSel = h('select', { id: 'sc-template' }, templates.map((x) => h('option', { value: x.id, selected: x.id === state.scorecard, text: `${localized(x.name) || x.id} · ${t(`scorecards.subjects.${x.subject}`)}` })));
+  const depSel = h('select', { id: 'sc-department' }, h('option', { value: '', text: t('filters.all_departments') }),
+    departments.map((d) => h('option', { value: String(d.id), selected: String(d.id) === state.department_id, text: deptLabel(d) })));
+  const perSel = h('select', { id: 'sc-period' }, PERIOD_PRESETS.map((p) => h('option', { value: p, selected: p === state.period, text: t(`period.presets.${p}`) })));
+  replace(filtersEl,
+    labelled('sc-template', t('scorecards.template'), tplSel),
+    labelled('sc-department', t('scorecards.group'), depSel),
+    labelled('sc-period', t('scorecards.period'), perSel));
+
+  let seq = 0;
+  const load = async () => {
+    const mine = ++seq;
+    updateQuery({ scorecard: state.scorecard, department_id: state.department_id, period: state.period, subject: state.subject });
+    replace(body, loadingState());
+    const req = { period: resolvePreset(state.period), trend_periods: 3 };
+    if (state.department_id) req.department_id = Number(state.department_id);
+    let data;
+    try {
+      data = await api.post(`/api/v1/reports/scorecards/${seg(state.scorecard)}/evaluate`, req, { signal });
+    } catch (err) {
+      if (err.name === 'AbortError' || mine !== seq) return;
+      replace(body, errorState(err, load));
+      return;
+    }
+    if (mine !== seq) return;
+    const subjects = (data && data.subjects) || [];
+    if (!subjects.length) { replace(body, emptyState(t('scorecards.empty'), t('scorecards.empty_hint'))); return; }
+    const detail = h('section', { class: 'card sc-detail', 'aria-live': 'polite' });
+    const show = (subj) => {
+      state.subject = String(subj.id);
+      updateQuery({ scorecard: state.scorecard, department_id: state.department_id, period: state.period, subject: state.subject });
+      for (const tr of body.querySelectorAll('.sc-ranking tbody tr')) tr.classList.toggle('selected', tr.dataset.key === state.subject);
+      replace(detail,
+        h('div', { class: 'sc-detail-head' },
+          h('h2', { text: subj.name || String(subj.id) }),
+          h('span', { class: 'sc-composite', text: t('scorecards.composite_value', { score: score(subj.score), rank: formatNumber(subj.rank) }) }),
+          ragChip(subj.rag)),
+        kpiTable(subj.items, t('scorecards.kpis_of', { name: subj.name || '' })));
+    };
+    const ranking = dataTable({
+      caption: t('scorecards.ranking'),
+      rows: subjects,
+      onRowClick: (row) => show(row),
+      columns: [
+        { key: 'rank', label: t('scorecards.rank'), align: 'right', render: (r) => formatNumber(r.rank) },
+        { key: 'name', label: t('scorecards.subject'), header: true, render: (r) => h('button', { type: 'button', class: 'link-btn', text: r.name || String(r.id), on: { click: () => show(r) } }) },
+        { key: 'score', label: t('scorecards.composite'), align: 'right', render: (r) => score(r.score) },
+        { key: 'rag', label: t('scorecards.status'), render: (r) => ragChip(r.rag) },
+        { key: 'change', label: t('scorecards.change'), align: 'right', render: (r) => (r.change === null || r.change === undefined ? '—' : formatSigned(r.change)) },
+        { key: 'trend', label: t('scorecards.trend'), render: (r) => sparkline(r.trend) },
+      ],
+    });
+    ranking.classList.add('sc-ranking');
+    replace(body,
+      h('p', { class: 'muted small', text: t('scorecards.period_range', { from: formatDate(data.period && data.period.from), to: formatDate(data.period && data.period.to) }) }),
+      ranking, detail);
+    show(subjects.find((x) => String(x.id) === state.subject) || subjects[0]);
+  };
+  tplSel.addEventListener('change', () => { state.scorecard = tplSel.value; state.subject = ''; load(); });
+  depSel.addEventListener('change', () => { state.department_id = depSel.value; state.subject = ''; load(); });
+  perSel.addEventListener('change', () => { state.period = perSel.value; load(); });
+  await load();
+  return undefined;
+}
+
+// ---- evaluations ----------------------------------------------------------------------------
+
+const STATUS_KIND = { draft: 'neutral', submitted: 'info', approved: 'green' };
+function statusChip(status) {
+  const el = chip(t(`evaluations.status.${status}`) === `evaluations.status.${status}` ? String(status) : t(`evaluations.status.${status}`), STATUS_KIND[status] || 'neutral');
+  el.classList.add('eval-status');
+  el.dataset.status = String(status);
+  return el;
+}
+
+function periodText(p) {
+  return p ? t('period.range', { from: formatDate(p.from), to: formatDate(p.to) }) : '—';
+}
+
+export async function renderEvaluationList({ main, signal }) {
+  const actions = can(...PERM.evaluationWrite)
+    ? [h('button', { type: 'button', class: 'btn btn-primary', id: 'eval-new', text: t('evaluations.new'), on: { click: () => newCycleDialog(signal) } })]
+    : [];
+  main.appendChild(pageHeader(t('evaluations.title'), { actions }));
+  const body = h('div', null, loadingState());
+  main.appendChild(body);
+  const load = async () => {
+    replace(body, loadingState());
+    try {
+      const data = await api.get('/api/v1/reports/evaluations', { signal });
+      const items = (data && data.items) || [];
+      if (!items.length) { replace(body, emptyState(t('evaluations.none'), t('evaluations.none_hint'))); return; }
+      replace(body, dataTable({
+        caption: t('evaluations.title'),
+        rows: items,
+        onRowClick: (r) => navigate(`/evaluations/${seg(r.id)}`),
+        columns: [
+          { key: 'name', label: t('evaluations.name'), header: true, render: (r) => h('a', { href: `#/evaluations/${seg(r.id)}`, text: r.name || String(r.id) }) },
+          { key: 'period', label: t('evaluations.period'), render: (r) => periodText(r.period) },
+          { key: 'scorecard', label: t('evaluations.scorecard'), render: (r) => String(r.scorecard || '') },
+          { key: 'status', label: t('evaluations.status_label'), render: (r) => statusChip(r.status) },
+        ],
+      }));
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      replace(body, errorState(err, load));
+    }
+  };
+  await load();
+}
+
+async function newCycleDialog(signal) {
+  const { body, close } = openDialog({ title: t('evaluations.new'), size: 'md' });
+  body.appendChild(loadingState());
+  let templates = [];
+  let departments = [];
+  try {
+    const [data, deps] = await Promise.all([api.get('/api/v1/reports/scorecards', { signal }), loadDepartments(signal)]);
+    templates = (data && data.items) || [];
+    departments = deps;
+  } catch (err) {
+    replace(body, errorState(err));
+    return;
+  }
+  const year = new Date().getFullYear();
+  const name = h('input', { id: 'ev-name', type: 'text', required: true, maxlength: '200' });
+  const tpl = h('select', { id: 'ev-scorecard' }, templates.map((x) => h('option', { value: x.id, text: localized(x.name) || x.id })));
+  const from = h('input', { id: 'ev-from', type: 'date', required: true, value: `${year}-01-01` });
+  const to = h('input', { id: 'ev-to', type: 'date', required: true, value: `${year}-06-30` });
+  const dep = h('select', { id: 'ev-department' }, h('option', { value: '', text: t('filters.all_departments') }),
+    departments.map((d) => h('option', { value: String(d.id), text: deptLabel(d) })));
+  const bound = h('input', { id: 'ev-bound', type: 'number', min: '0', max: '100', step: '0.5', value: '10' });
+  const grading = h('select', { id: 'ev-grading' },
+    h('option', { value: 'bands', text: t('evaluations.grading_bands') }),
+    h('option', { value: 'forced', text: t('evaluations.grading_forced') }));
+  const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'ev-create', text: t('evaluations.create') });
+  const cancel = h('button', { type: 'button', class: 'btn', text: t('common.cancel'), on: { click: () => close('cancel') } });
+  const form = h('form', { class: 'form', novalidate: true },
+    labelled('ev-name', t('evaluations.name'), name),
+    labelled('ev-scorecard', t('evaluations.scorecard'), tpl),
+    h('div', { class: 'form-row' }, labelled('ev-from', t('period.from'), from), labelled('ev-to', t('period.to'), to)),
+    labelled('ev-department', t('evaluations.participants_department'), dep),
+    labelled('ev-bound', t('evaluations.bound'), bound),
+    labelled('ev-grading', t('evaluations.grading'), grading),
+    error,
+    h('div', { class: 'dialog-actions' }, cancel, save));
+  replace(body, form);
+  name.focus();
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.hidden = true;
+    if (!name.value.trim() || !from.value || !to.value) { error.textContent = t('evaluations.required'); error.hidden = false; return; }
+    const req = {
+      name: name.value.trim(),
+      scorecard: tpl.value,
+      period: { from: from.value, to: to.value },
+      participants: dep.value ? { department_id: Number(dep.value) } : {},
+      adjustment_bound: Number(bound.value) || 0,
+      grading: grading.value === 'forced'
+        ? { method: 'forced', grades: [{ name: 'A', percent: 20 }, { name: 'B', percent: 70 }, { name: 'C', percent: 10 }] }
+        : { method: 'bands', grades: [{ name: 'A', min: 90 }, { name: 'B', min: 75 }, { name: 'C', min: 60 }, { name: 'D', min: 0 }] },
+    };
+    save.disabled = true;
+    try {
+      const created = await api.post('/api/v1/reports/evaluations', req);
+      close('ok');
+      toast(t('evaluations.created'), 'success');
+      navigate(`/evaluations/${seg(created.id)}`);
+    } catch (err) {
+      save.disabled = false;
+      const fields = err.fields ? Object.values(err.fields).join(' ') : '';
+      error.textContent = fields || err.message;
+      error.hidden = false;
+    }
+  });
+}
+
+function gradeChart(ev) {
+  const grades = ((ev.grading && ev.grading.grades) || []).map((g) => g.name);
+  for (const p of ev.participants || []) if (p.grade && !grades.includes(p.grade)) grades.push(p.grade);
+  const counts = grades.map((g) => (ev.participants || []).filter((p) => p.grade === g).length);
+  const chart = simpleChart({ label: t('evaluations.grade_chart'), height: 260, id: 'eval-grade-chart' });
+  chart.set({
+    grid: { left: 40, right: 16, top: 16, bottom: 30 },
+    tooltip: {
+      ...TOOLTIP,
+      trigger: 'axis',
+      formatter: (params) => {
+        const p = Array.isArray(params) ? params[0] : params;
+        return p ? tipHead(t('evaluations.grade_named', { grade: p.name })) + tipRow(0, t('evaluations.people'), formatNumber(p.value)) : '';
+      },
+    },
+    xAxis: { type: 'category', data: grades },
+    yAxis: { type: 'value', minInterval: 1 },
+    series: [{ type: 'bar', name: t('evaluations.people'), data: counts, itemStyle: { color: PALETTE[0] }, barMaxWidth: 48 }],
+  });
+  return chart;
+}
+
+export async function renderEvaluation({ main, params, signal }) {
+  const id = params.id;
+  const crumbs = [{ label: t('evaluations.title'), href: '#/evaluations' }];
+  const headEl = h('div', null, pageHeader(t('evaluations.cycle'), { crumbs }));
+  const body = h('div', null, loadingState());
+  main.append(headEl, body);
+  let chart = null;
+  const load = async () => {
+    let ev;
+    try {
+      ev = await api.get(`/api/v1/reports/evaluations/${seg(id)}`, { signal });
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      replace(body, errorState(err, load));
+      return;
+    }
+    if (chart) { chart.dispose(); chart = null; }
+    const act = async (verb, okKey) => {
+      try {
+        await api.post(`/api/v1/reports/evaluations/${seg(id)}/${verb}`, {});
+        toast(t(okKey), 'success');
+        await load();
+      } catch (err) { toastError(err); }
+    };
+    const actions = [];
+    if (ev.status === 'draft' && can(...PERM.evaluationWrite)) {
+      actions.push(h('button', { type: 'button', class: 'btn btn-primary', id: 'eval-submit', text: t('evaluations.submit'),
+        on: { click: async () => { if (await confirmDialog({ title: t('evaluations.submit'), message: t('evaluations.submit_confirm'), confirmLabel: t('evaluations.submit') })) act('submit', 'evaluations.submitted'); } } }));
+    }
+    if (ev.status === 'submitted' && can(...PERM.evaluationApprove)) {
+      actions.push(h('button', { type: 'button', class: 'btn btn-primary', id: 'eval-approve', text: t('evaluations.approve'),
+        on: { click: async () => { if (await confirmDialog({ title: t('evaluations.approve'), message: t('evaluations.approve_confirm'), confirmLabel: t('evaluations.approve') })) act('approve', 'evaluations.approved'); } } }));
+    }
+    actions.push(h('button', { type: 'button', class: 'btn', id: 'eval-export', text: t('evaluations.export_csv'),
+      on: { click: async () => {
+        try {
+          const blob = await requestBlob('POST', `/api/v1/reports/evaluations/${seg(id)}/export`, { query: { format: 'csv' } });
+          download(`evaluation-${id}.csv`, blob);
+        } catch (err) { toastError(err); }
+      } } }));
+    replace(headEl, pageHeader(ev.name || t('evaluations.cycle'), { crumbs, actions, subtitle: `${periodText(ev.period)} · ${t('evaluations.bound_value', { bound: formatNumber(ev.adjustment_bound) })}` }));
+    const h1 = headEl.querySelector('h1');
+    if (h1) h1.after(statusChip(ev.status));
+    const people = ev.participants || [];
+    const table = people.length ? dataTable({
+      caption: t('evaluations.participants'),
+      rowKey: 'user_id',
+      rows: people,
+      columns: [
+        { key: 'name', label: t('evaluations.person'), header: true, render: (r) => h('a', { href: `#/evaluations/${seg(id)}/people/${seg(r.user_id)}`, text: r.name || String(r.user_id) }) },
+        { key: 'score', label: t('scorecards.score'), align: 'right', render: (r) => score(r.score) },
+        { key: 'adjustment', label: t('evaluations.adjustment'), align: 'right', render: (r) => formatSigned(r.adjustment || 0) },
+        { key: 'final_score', label: t('evaluations.final_score'), align: 'right', render: (r) => score(r.final_score) },
+        { key: 'grade', label: t('evaluations.grade'), render: (r) => (r.grade ? chip(String(r.grade), 'info') : '—') },
+        { key: 'comment', label: t('evaluations.comment'), render: (r) => r.comment || '' },
+      ],
+    }) : emptyState(t('evaluations.no_participants'));
+    const chartCard = h('section', { class: 'card eval-grades' }, h('h2', { text: t('evaluations.grade_chart') }));
+    if (people.some((p) => p.grade)) {
+      chart = gradeChart(ev);
+      chartCard.appendChild(chart.el);
+    } else {
+      chartCard.appendChild(emptyState(t('evaluations.grades_pending')));
+    }
+    replace(body, chartCard, h('section', { class: 'card eval-people' }, h('h2', { text: t('evaluations.participants') }), table));
+  };
+  await load();
+  return () => { if (chart) chart.dispose(); };
+}
+
+export async function renderEvaluationPerson({ main, params, signal }) {
+  const { id, uid } = params;
+  let ev;
+  try {
+    ev = await api.get(`/api/v1/reports/evaluations/${seg(id)}`, { signal });
+  } catch (err) {
+    if (err.name === 'AbortError') return;
+    main.append(pageHeader(t('evaluations.review')), errorState(err));
+    return;
+  }
+  const p = (ev.participants || []).find((x) => String(x.user_id) === String(uid));
+  const crumbs = [{ label: t('evaluations.title'), href: '#/evaluations' }, { label: ev.name || String(id), href: `#/evaluations/${seg(id)}` }];
+  if (!p) { main.append(pageHeader(t('evaluations.review'), { crumbs }), emptyState(t('errors.not_found'))); return; }
+  main.appendChild(pageHeader(t('evaluations.review_of', { name: p.name || String(uid) }), { crumbs, subtitle: periodText(ev.period) }));
+  main.appendChild(h('section', { class: 'card' },
+    h('div', { class: 'sc-detail-head' }, h('h2', { text: t('scorecards.composite') }), h('span', { class: 'sc-composite', text: score(p.score) })),
+    kpiTable(p.items, t('scorecards.kpis_of', { name: p.name || '' }))));
+  const bound = Number(ev.adjustment_bound) || 0;
+  const editable = ev.status === 'draft' && can(...PERM.evaluationWrite);
+  const adj = h('input', { id: 'ev-adjustment', type: 'number', step: '0.5', min: String(-bound), max: String(bound), value: String(p.adjustment || 0), disabled: !editable, 'aria-describedby': 'ev-adjustment-hint' });
+  const comment = h('textarea', { id: 'ev-comment', rows: '4', maxlength: '2000', disabled: !editable }, p.comment || '');
+  const finalEl = h('output', { id: 'ev-final', for: 'ev-adjustment', class: 'sc-composite' });
+  const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  const updateFinal = () => { finalEl.textContent = score((Number(p.score) || 0) + (Number(adj.value) || 0)); };
+  adj.addEventListener('input', updateFinal);
+  updateFinal();
+  const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'ev-save', text: t('common.save'), disabled: !editable });
+  const form = h('form', { class: 'form card', novalidate: true },
+    h('h2', { text: t('evaluations.manager_review') }),
+    h('div', { class: 'field' }, h('label', { for: 'ev-adjustment', text: t('evaluations.adjustment') }), adj,
+      h('p', { class: 'field-hint', id: 'ev-adjustment-hint', text: t('evaluations.bound_hint', { bound: formatNumber(bound) }) })),
+    h('p', null, h('span', { text: `${t('evaluations.final_score')}: ` }), finalEl),
+    labelled('ev-comment', t('evaluations.comment'), comment),
+    editable ? null : h('p', { class: 'muted', text: t('evaluations.locked') }),
+    error,
+    h('div', { class: 'form-actions' }, save));
+  main.appendChild(form);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    const value = Number(adj.value);
+    if (!Number.isFinite(value) || Math.abs(value) > bound) { error.textContent = t('evaluations.bound_error', { bound: formatNumber(bound) }); error.hidden = false; return; }
+    if (value !== 0 && !comment.value.trim()) { error.textContent = t('evaluations.comment_required'); error.hidden = false; comment.focus(); return; }
+    save.disabled = true;
+    try {
+      await api.put(`/api/v1/reports/evaluations/${seg(id)}/participants/${seg(uid)}`, { adjustment: value, comment: comment.value.trim() || null });
+      toast(t('evaluations.saved'), 'success');
+      navigate(`/evaluations/${seg(id)}`);
+    } catch (err) {
+      save.disabled = false;
+      error.textContent = err.fields ? Object.values(err.fields).join(' ') : err.message;
+      error.hidden = false;
+    }
+  });
+}
