@@ -7,7 +7,10 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace atrium::store {
 namespace {
@@ -22,13 +25,45 @@ namespace {
     throw StoreError(StoreError::Kind::Other, msg);
 }
 
+/// Compiled statements kept per connection by SQL text: parsing and planning is most of the
+/// cost of a short query, and a request runs the same few statements again and again.
+struct StatementCache {
+    static constexpr std::size_t kMax = 128;
+    std::unordered_map<std::string, std::vector<sqlite3_stmt*>> free;
+    std::size_t size = 0;
+    ~StatementCache() {
+        for (auto& [_, list] : free)
+            for (auto* st : list) sqlite3_finalize(st);
+    }
+};
+
 class SqliteStatement final : public Statement {
 public:
-    SqliteStatement(sqlite3* db, std::string_view sql) : _db(db) {
+    SqliteStatement(sqlite3* db, std::string_view sql, std::weak_ptr<StatementCache> cache)
+        : _db(db), _sql(sql), _cache(std::move(cache)) {
+        if (auto c = _cache.lock()) {
+            auto it = c->free.find(_sql);
+            if (it != c->free.end() && !it->second.empty()) {
+                _stmt = it->second.back();
+                it->second.pop_back();
+                --c->size;
+                return;
+            }
+        }
         const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &_stmt, nullptr);
         if (rc != SQLITE_OK) fail(db, rc, "cannot prepare SQL");
     }
-    ~SqliteStatement() override { sqlite3_finalize(_stmt); }
+    ~SqliteStatement() override {
+        sqlite3_reset(_stmt);
+        sqlite3_clear_bindings(_stmt);
+        auto c = _cache.lock();
+        if (c && c->size < StatementCache::kMax) {
+            c->free[_sql].push_back(_stmt);
+            ++c->size;
+        } else {
+            sqlite3_finalize(_stmt);
+        }
+    }
 
     void bind(int index, const Value& value) override {
         int rc = SQLITE_OK;
@@ -82,6 +117,8 @@ public:
 
 private:
     sqlite3* _db;
+    std::string _sql;
+    std::weak_ptr<StatementCache> _cache;
     sqlite3_stmt* _stmt = nullptr;
     bool _done = false;
     std::int64_t _changes = 0;
@@ -109,11 +146,14 @@ public:
         exec("PRAGMA synchronous=FULL");
         exec("PRAGMA foreign_keys=ON");
     }
-    ~SqliteConnection() override { sqlite3_close_v2(_db); }
+    ~SqliteConnection() override {
+        _cache.reset(); // cached statements are finalised before their connection closes
+        sqlite3_close_v2(_db);
+    }
 
     Backend backend() const override { return Backend::Sqlite; }
     std::unique_ptr<Statement> prepare(std::string_view sql) override {
-        return std::make_unique<SqliteStatement>(_db, sql);
+        return std::make_unique<SqliteStatement>(_db, sql, _cache);
     }
     void exec(std::string_view sql) override {
         char* err = nullptr;
@@ -138,6 +178,7 @@ public:
 
 private:
     sqlite3* _db = nullptr;
+    std::shared_ptr<StatementCache> _cache = std::make_shared<StatementCache>();
 };
 
 } // namespace
