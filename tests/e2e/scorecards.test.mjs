@@ -98,7 +98,16 @@ s.test('adjust one participant with a comment (bound and comment enforced)', asy
   assert(p && p.adjustment === 4.5 && /largest deals/.test(p.comment), `stored: ${JSON.stringify(p && { a: p.adjustment, c: p.comment })}`);
 });
 
-s.test('submit and approve; the grade distribution chart draws', async () => {
+s.test('submit, return with a reason, submit again, approve; the grade distribution chart draws', async () => {
+  await page.locator('#eval-submit').click();
+  await page.locator('dialog .btn-primary').click();
+  await page.locator('.eval-status[data-status="submitted"]').waitFor();
+  await page.locator('#eval-return').click();
+  await page.locator('#ev-return-confirm').click();
+  assert(/why/.test(await page.locator('dialog .form-error').textContent()), 'a reason is required');
+  await page.locator('#ev-return-comment').fill('Check the pipeline numbers first');
+  await page.locator('#ev-return-confirm').click();
+  await page.locator('.eval-status[data-status="draft"]').waitFor();
   await page.locator('#eval-submit').click();
   await page.locator('dialog .btn-primary').click();
   await page.locator('.eval-status[data-status="submitted"]').waitFor();
@@ -111,7 +120,7 @@ s.test('submit and approve; the grade distribution chart draws', async () => {
   assert(pixels.some((n) => n > 200), `grade chart drew pixels (${pixels})`);
   const grades = await page.locator('.eval-people tbody tr td .chip').allTextContents();
   assert(grades.length > 0 && grades.every((g) => /^[A-D]$/.test(g)), `grades assigned: ${grades}`);
-  assert(await page.locator('#eval-submit, #eval-approve').count() === 0, 'no workflow buttons once approved');
+  assert(await page.locator('#eval-submit, #eval-approve, #eval-return').count() === 0, 'no workflow buttons once approved');
   await screenshot(page, 'evaluation-approved');
 });
 

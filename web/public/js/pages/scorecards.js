@@ -302,6 +302,34 @@ async function newCycleDialog(signal) {
   });
 }
 
+/** "Return to draft" needs a reason (POST …/return {"comment"}). */
+function returnDialog(id, reload) {
+  const { body, close } = openDialog({ title: t('evaluations.return'), size: 'sm' });
+  const comment = h('textarea', { id: 'ev-return-comment', rows: '3', maxlength: '2000', required: true });
+  const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  const ok = h('button', { type: 'submit', class: 'btn btn-primary', id: 'ev-return-confirm', text: t('evaluations.return') });
+  const cancel = h('button', { type: 'button', class: 'btn', text: t('common.cancel'), on: { click: () => close('cancel') } });
+  const form = h('form', { class: 'form', novalidate: true }, labelled('ev-return-comment', t('evaluations.return_comment'), comment), error, h('div', { class: 'dialog-actions' }, cancel, ok));
+  body.appendChild(form);
+  comment.focus();
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    if (!comment.value.trim()) { error.textContent = t('evaluations.return_required'); error.hidden = false; return; }
+    ok.disabled = true;
+    try {
+      await api.post(`/api/v1/reports/evaluations/${seg(id)}/return`, { comment: comment.value.trim() });
+      close('ok');
+      toast(t('evaluations.returned'), 'success');
+      await reload();
+    } catch (err) {
+      ok.disabled = false;
+      error.textContent = err.fields ? Object.values(err.fields).join(' ') : err.message;
+      error.hidden = false;
+    }
+  });
+}
+
 function gradeChart(ev) {
   const grades = ((ev.grading && ev.grading.grades) || []).map((g) => g.name);
   for (const p of ev.participants || []) if (p.grade && !grades.includes(p.grade)) grades.push(p.grade);
@@ -356,6 +384,9 @@ export async function renderEvaluation({ main, params, signal }) {
     if (ev.status === 'submitted' && can(...PERM.evaluationApprove)) {
       actions.push(h('button', { type: 'button', class: 'btn btn-primary', id: 'eval-approve', text: t('evaluations.approve'),
         on: { click: async () => { if (await confirmDialog({ title: t('evaluations.approve'), message: t('evaluations.approve_confirm'), confirmLabel: t('evaluations.approve') })) act('approve', 'evaluations.approved'); } } }));
+    }
+    if (ev.status === 'submitted' && can(...PERM.evaluationApprove)) {
+      actions.push(h('button', { type: 'button', class: 'btn', id: 'eval-return', text: t('evaluations.return'), on: { click: () => returnDialog(id, load) } }));
     }
     actions.push(h('button', { type: 'button', class: 'btn', id: 'eval-export', text: t('evaluations.export_csv'),
       on: { click: async () => {
