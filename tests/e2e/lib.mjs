@@ -45,7 +45,8 @@ export async function openBrowser({ locale = 'en-US', viewport = { width: 1440, 
   context.on('page', watch);
   const page = context.pages()[0] || await context.newPage();
   watch(page);
-  page.setDefaultTimeout(15000);
+  // Generous: CI shares two cores between the browser, the server and other suites.
+  page.setDefaultTimeout(30000);
   return {
     context,
     page,
