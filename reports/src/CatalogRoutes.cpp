@@ -93,6 +93,18 @@ void registerCatalogRoutes(http::Router& router, Engine& engine) {
                          }
                          if (body.contains("department_id")) o.scope.departmentId = body["department_id"].get<std::int64_t>();
                          if (body.contains("owner_id")) o.scope.ownerId = body["owner_id"].get<std::int64_t>();
+                         // A team scorecard subject is a set of owners (its "members"): its KPI
+                         // chart needs the same narrowing the scorecard used.
+                         if (body.contains("owner_ids")) {
+                             const auto& ids = body["owner_ids"];
+                             if (!ids.is_array() || ids.empty() || ids.size() > 1000)
+                                 throw badRequest("'owner_ids' is a list of 1 to 1000 user ids.");
+                             for (const auto& id : ids) {
+                                 if (!id.is_number_integer()) throw badRequest("'owner_ids' is a list of user ids.");
+                                 o.scope.ownerIn.push_back(id.get<std::int64_t>());
+                             }
+                             o.scope.ownerInSet = true;
+                         }
                          o.extraFilters = parseFilters(body.value("filters", Json()));
                          auto out = e->evaluateKpi(req.principal, *k, o);
                          out["id"] = k->value("id", std::string());
@@ -202,12 +214,17 @@ void registerCatalogRoutes(http::Router& router, Engine& engine) {
                          const auto id = req.pathParams.at("id");
                          if (!e->dataset(id)) throw notFound("The dataset '" + id + "'");
                          e->invalidate(id);
+                         e->columns().drop(id); // unannounced writes may include deletions: reload in full
                          res.json({{"invalidated", id}});
                      }));
     router.add(route("GET", "/api/v1/reports/cache", "reports.admin", "Report cache statistics",
                      [e](http::Request&, http::Response& res) {
                          auto s = e->cacheStats();
-                         res.json({{"entries", s.entries}, {"hits", s.hits}, {"misses", s.misses}, {"invalidations", s.invalidations}});
+                         res.json({{"entries", s.entries},
+                                   {"hits", s.hits},
+                                   {"misses", s.misses},
+                                   {"invalidations", s.invalidations},
+                                   {"columnar", e->columns().stats()}});
                      }));
 }
 

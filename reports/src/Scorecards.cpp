@@ -202,6 +202,8 @@ Evaluated evaluateOnce(Engine& engine, const identity::Principal& p, const Json&
         }
         ev.scores.push_back(round2(total));
         Json sj = {{"id", std::stoll(s.id)}, {"name", s.name}, {"score", round2(total)}, {"rag", scoring::rag(total / 100.0, bands)}};
+        // Who a team is, so a KPI of it can be charted with the same owners (KPI evaluate's owner_ids).
+        if (details && type == "team") sj["members"] = s.members;
         if (details) sj["items"] = itemsJ;
         ev.subjects.push_back(sj);
     }

@@ -409,6 +409,60 @@ TEST_P(ReportsApi, DashboardsCrudRenderDrillAndSharing) {
     EXPECT_EQ(m.post("/api/v1/reports/dashboards", {{"name", "x"}, {"widgets", {{{"id", "a"}, {"type", "kpi"}, {"x", 10}, {"y", 0}, {"w", 4}, {"h", 1}, {"kpi", "fixture.new_deals"}}}}}).status, 400);
 }
 
+TEST_P(ReportsApi, PreviewRendersAnUnsavedDashboardAndCarriesCrossFilterKeys) {
+    auto m = login("mgr.east@example.com");
+    Json doc = {{"widgets",
+                 {{{"id", "won"}, {"type", "kpi"}, {"kpi", "fixture.won_amount"}, {"x", 0}, {"y", 0}, {"w", 4}, {"h", 2}},
+                  {{"id", "stages"}, {"type", "bar"}, {"x", 4}, {"y", 0}, {"w", 8}, {"h", 4},
+                   {"query", {{"dataset", "fixture.deals"}, {"measures", {"amount"}}, {"dimensions", {"stage"}}}}},
+                  {{"id", "status"}, {"type", "pie"}, {"x", 0}, {"y", 4}, {"w", 6}, {"h", 4},
+                   {"query", {{"dataset", "fixture.deals"}, {"measures", {"count"}}, {"dimensions", {"status"}}}}},
+                  {{"id", "owners"}, {"type", "table"}, {"x", 6}, {"y", 4}, {"w", 6}, {"h", 4},
+                   {"query", {{"dataset", "fixture.deals"}, {"measures", {"amount"}}, {"dimensions", {"owner_id"}}}}},
+                  {{"id", "trend"}, {"type", "line"}, {"x", 0}, {"y", 8}, {"w", 12}, {"h", 4},
+                   {"query", {{"dataset", "fixture.deals"}, {"measures", {"amount"}}, {"time", {{"field", "created_at"}, {"grain", "month"}}}}}}}}};
+
+    // No name yet and never saved: the preview renders it like /render renders a stored one.
+    auto r = m.post("/api/v1/reports/dashboards/preview", {{"dashboard", doc}, {"filters", {{"period", period}}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto w = r.json()["widgets"];
+    const double eastWon = sql("SELECT SUM(amount) FROM fixture_deals WHERE department_id = ? AND status = 'won' AND closed_at >= '2025-01-01' AND closed_at < '2025-07-01'", {east});
+    EXPECT_NEAR(num(w["won"]["data"]["value"]), eastWon, 0.001);
+    EXPECT_TRUE(m.get("/api/v1/reports/dashboards").json()["items"].empty()) << "a preview stores nothing";
+
+    // Marks carry the field and raw key a click cross-filters by; labels may be looked-up names.
+    const auto& bar = w["stages"]["data"];
+    EXPECT_EQ(bar["key_field"], "stage");
+    EXPECT_EQ(bar["key_label"]["en"], "Stage");
+    EXPECT_EQ(bar["keys"], bar["categories"]) << "stage values are their own labels";
+    EXPECT_EQ(w["status"]["data"]["key_field"], "status");
+    for (const auto& item : w["status"]["data"]["items"]) EXPECT_EQ(item["key"], item["name"]);
+    const auto& table = w["owners"]["data"];
+    EXPECT_EQ(table["key_field"], "owner_id");
+    ASSERT_EQ(table["keys"].size(), table["rows"].size());
+    ASSERT_FALSE(table["keys"].empty());
+    EXPECT_TRUE(table["keys"][0].is_number_integer()) << table.dump();
+    EXPECT_FALSE(w["trend"]["data"].contains("keys")) << "periods are not cross-filter keys";
+
+    // Cross-filtering by a key narrows every widget whose dataset has the field, KPI cards included.
+    auto f = m.post("/api/v1/reports/dashboards/preview", {{"dashboard", doc}, {"filters", {{"period", period}, {"status", "lost"}}}});
+    ASSERT_EQ(f.status, 200) << f.body;
+    auto fw = f.json()["widgets"];
+    const auto& wonLost = fw["won"]["data"]["value"];
+    EXPECT_TRUE(wonLost.is_null() || num(wonLost) == 0) << "won and lost exclude each other: " << wonLost.dump();
+    ASSERT_EQ(fw["status"]["data"]["items"].size(), 1u);
+    EXPECT_EQ(fw["status"]["data"]["items"][0]["key"], "lost");
+    EXPECT_EQ(fw["stages"]["data"]["keys"], Json::array({"lost"}));
+
+    // The document is checked as on save.
+    Json bad = doc;
+    bad["widgets"][1]["type"] = "radar";
+    auto refused = m.post("/api/v1/reports/dashboards/preview", {{"dashboard", bad}});
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_NE(refused.body.find("radar"), std::string::npos) << refused.body;
+    EXPECT_EQ(m.post("/api/v1/reports/dashboards/preview", {{"filters", Json::object()}}).status, 400);
+}
+
 TEST_P(ReportsApi, AdminDefinesKpiAndDataset) {
     auto admin = host->adminClient();
     Json kpi = sdk::Kpi("custom.big_deals").name("Big deals", "大单").dataset("fixture.deals")
@@ -508,6 +562,74 @@ TEST_P(ReportsApi, ScorecardWeightsCapsRagAndRankTies) {
     ASSERT_EQ(tev.json()["subjects"].size(), 1u);
     EXPECT_NEAR(num(tev.json()["subjects"][0]["items"][1]["value"]),
                 sql("SELECT COUNT(*) FROM fixture_deals WHERE owner_id IN (?, ?, ?) AND created_at >= '2025-01-01' AND created_at < '2025-07-01'", {mgr, rep1, rep2}), 0.001);
+}
+
+TEST_P(ReportsApi, KpiOfOneScorecardSubjectMatchesItsScorecardRow) {
+    // The scorecard page charts a KPI row with KPI evaluate narrowed to the subject: owner_id
+    // for a person, owner_ids (the team's "members") for a team. Both must give the row's value.
+    auto admin = host->adminClient();
+    Json tmpl = {{"name", "Reps"}, {"subject", "user"},
+                 {"items", {{{"kpi", "fixture.won_amount"}, {"weight", 50}, {"target", {{"type", "fixed"}, {"value", 5000}}}},
+                            {{"kpi", "fixture.win_rate"}, {"weight", 50}, {"target", {{"type", "fixed"}, {"value", 0.5}}}}}}};
+    auto people = admin.post("/api/v1/reports/scorecards", tmpl);
+    ASSERT_EQ(people.status, 201) << people.body;
+    tmpl["subject"] = "team";
+    auto teams = admin.post("/api/v1/reports/scorecards", tmpl);
+    ASSERT_EQ(teams.status, 201) << teams.body;
+    auto m = login("mgr.east@example.com");
+    auto kpi = [&](const std::string& id, const Json& narrowing) {
+        Json body = narrowing;
+        body["period"] = period;
+        auto r = m.post("/api/v1/reports/kpis/" + id + "/evaluate", body);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r.json();
+    };
+
+    auto ev = m.post("/api/v1/reports/scorecards/" + std::to_string(people.json()["id"].get<std::int64_t>()) + "/evaluate",
+                     {{"period", period}, {"trend_periods", 0}});
+    ASSERT_EQ(ev.status, 200) << ev.body;
+    ASSERT_EQ(ev.json()["subjects"].size(), 3u);
+    for (const auto& s : Json(ev.json()["subjects"])) {
+        EXPECT_FALSE(s.contains("members")) << "people need no member list";
+        const auto uid = s["id"].get<std::int64_t>();
+        auto won = kpi("fixture.won_amount", {{"owner_id", uid}});
+        EXPECT_NEAR(num(won["value"]), num(s["items"][0]["value"]), 0.001) << uid;
+        EXPECT_NEAR(num(won["value"]),
+                    sql("SELECT COALESCE(SUM(amount),0) FROM fixture_deals WHERE owner_id = ? AND status = 'won' AND closed_at >= '2025-01-01' AND closed_at < '2025-07-01'", {uid}),
+                    0.001);
+        double points = 0;
+        for (const auto& p : Json(won["series"])) points += num(p["value"]);
+        EXPECT_NEAR(points, num(won["value"]), 0.001) << "the monthly trend adds up to the row's value";
+        auto rate = kpi("fixture.win_rate", {{"owner_id", uid}});
+        if (s["items"][1]["value"].is_null()) {
+            EXPECT_TRUE(rate["value"].is_null()) << uid;
+        } else {
+            EXPECT_NEAR(num(rate["value"]), num(s["items"][1]["value"]), 1e-6) << uid;
+        }
+    }
+
+    auto tev = m.post("/api/v1/reports/scorecards/" + std::to_string(teams.json()["id"].get<std::int64_t>()) + "/evaluate",
+                      {{"period", period}, {"trend_periods", 0}});
+    ASSERT_EQ(tev.status, 200) << tev.body;
+    ASSERT_EQ(tev.json()["subjects"].size(), 1u);
+    const auto team = tev.json()["subjects"][0];
+    std::set<std::int64_t> members;
+    for (const auto& u : Json(team["members"])) members.insert(u.get<std::int64_t>());
+    EXPECT_EQ(members, (std::set<std::int64_t>{mgr, rep1, rep2})) << team.dump();
+    auto teamWon = kpi("fixture.won_amount", {{"owner_ids", team["members"]}});
+    EXPECT_NEAR(num(teamWon["value"]), num(team["items"][0]["value"]), 0.001);
+    EXPECT_NEAR(num(teamWon["value"]),
+                sql("SELECT COALESCE(SUM(amount),0) FROM fixture_deals WHERE owner_id IN (?, ?, ?) AND status = 'won' AND closed_at >= '2025-01-01' AND closed_at < '2025-07-01'",
+                    {mgr, rep1, rep2}),
+                0.001);
+
+    // owner_ids narrows, never widens: a rep naming someone else's deals gets nothing.
+    auto r1 = login("rep1.east@example.com");
+    auto leak = r1.post("/api/v1/reports/kpis/fixture.won_amount/evaluate", {{"period", period}, {"owner_ids", {repW}}});
+    ASSERT_EQ(leak.status, 200) << leak.body;
+    EXPECT_NEAR(num(leak.json()["value"]), 0, 0.001);
+    EXPECT_EQ(r1.post("/api/v1/reports/kpis/fixture.won_amount/evaluate", {{"period", period}, {"owner_ids", Json::array()}}).status, 400);
+    EXPECT_EQ(r1.post("/api/v1/reports/kpis/fixture.won_amount/evaluate", {{"period", period}, {"owner_ids", {"x"}}}).status, 400);
 }
 
 TEST_P(ReportsApi, EvaluationWorkflowFreezesAndGradesByForcedDistribution) {
