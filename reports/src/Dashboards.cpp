@@ -135,10 +135,21 @@ WidgetQuery runWidgetQuery(Engine& engine, const identity::Principal& p, const J
     return wq;
 }
 
+/// A click on a mark can cross-filter the dashboard by the widget's first group column when it is
+/// a dataset field (not the period): the data carries that field, its label and the raw key of
+/// each category / item / row, because the shown labels may be looked-up names.
+bool keyed(const WidgetQuery& wq) { return !wq.groups.empty() && wq.groups[0] != "period"; }
+
+void addKeyField(Json& data, const WidgetQuery& wq) {
+    data["key_field"] = wq.groups[0];
+    if (const auto* f = wq.ds->field(wq.groups[0])) data["key_label"] = f->label;
+}
+
 Json cartesian(const WidgetQuery& wq, const Applied& a, const std::string& locale) {
     const auto& rows = wq.result.rows;
     const std::size_t ng = wq.groups.size();
     std::vector<std::string> categories;
+    Json keys = Json::array(); ///< raw key of each category (keyed widgets only)
     std::map<std::string, std::size_t> catIndex;
     // Time categories cover the whole period so lines have no gaps.
     if (wq.query.time && wq.query.time->grain) {
@@ -154,6 +165,7 @@ Json cartesian(const WidgetQuery& wq, const Applied& a, const std::string& local
         if (it != catIndex.end()) return it->second;
         catIndex[l] = categories.size();
         categories.push_back(l);
+        keys.push_back(ng ? row[0] : Json());
         return categories.size() - 1;
     };
     Json series = Json::array();
@@ -191,7 +203,12 @@ Json cartesian(const WidgetQuery& wq, const Applied& a, const std::string& local
             series.push_back({{"name", loc(wq.query.measures[m].label, locale)}, {"measure", wq.query.measures[m].as}, {"values", v}});
         }
     }
-    return {{"categories", categories}, {"series", series}};
+    Json data = {{"categories", categories}, {"series", series}};
+    if (keyed(wq)) {
+        data["keys"] = keys;
+        addKeyField(data, wq);
+    }
+    return data;
 }
 
 Json tableData(const WidgetQuery& wq, const std::string& locale, bool leaderboard) {
@@ -221,7 +238,14 @@ Json tableData(const WidgetQuery& wq, const std::string& locale, bool leaderboar
         rows.push_back(row);
     }
     (void)locale;
-    return {{"columns", columns}, {"rows", rows}};
+    Json data = {{"columns", columns}, {"rows", rows}};
+    if (keyed(wq)) {
+        Json keys = Json::array();
+        for (const auto& r : wq.result.rows) keys.push_back(r[0]);
+        data["keys"] = keys;
+        addKeyField(data, wq);
+    }
+    return data;
 }
 
 } // namespace
@@ -430,20 +454,30 @@ struct DashboardStore {
             data = cartesian(wq, a, p.locale);
         } else if (type == "pie" || type == "donut" || type == "funnel") {
             Json items = Json::array();
-            std::vector<std::pair<std::string, Json>> list;
-            for (const auto& r : wq.result.rows) list.emplace_back(wq.label(0, r[0]), r[ng]);
+            struct Item {
+                std::string name;
+                Json value, key;
+            };
+            std::vector<Item> list;
+            for (const auto& r : wq.result.rows) list.push_back({wq.label(0, r[0]), r[ng], r[0]});
             if (type == "funnel" && w.contains("order") && w["order"].is_array()) {
                 // Stages in the declared order; stages without rows show as 0.
-                std::vector<std::pair<std::string, Json>> ordered;
+                std::vector<Item> ordered;
                 for (const auto& o : w["order"]) {
                     const auto key = keyText(o);
                     auto it = std::find_if(wq.result.rows.begin(), wq.result.rows.end(), [&](const Json& r) { return keyText(r[0]) == key; });
-                    ordered.emplace_back(wq.label(0, o), it == wq.result.rows.end() ? Json(0) : (*it)[ng]);
+                    ordered.push_back({wq.label(0, o), it == wq.result.rows.end() ? Json(0) : (*it)[ng], it == wq.result.rows.end() ? o : (*it)[0]});
                 }
                 list = ordered;
             }
-            for (auto& [n, v] : list) items.push_back({{"name", n}, {"value", v}});
+            const bool withKeys = keyed(wq);
+            for (auto& i : list) {
+                Json item = {{"name", i.name}, {"value", i.value}};
+                if (withKeys) item["key"] = i.key;
+                items.push_back(item);
+            }
             data = {{"items", items}};
+            if (withKeys) addKeyField(data, wq);
         } else if (type == "gauge") {
             data = {{"value", wq.result.rows.empty() ? Json(nullptr) : wq.result.rows[0][ng]}};
             if (w.contains("max")) data["max"] = w["max"];
@@ -727,6 +761,19 @@ void registerDashboardRoutes(http::Router& router, Engine& engine) {
                      [store, loadVisible](http::Request& req, http::Response& res) {
                          auto d = loadVisible(req);
                          auto body = req.body.empty() ? Json::object() : req.jsonBody();
+                         res.json(store->render(req.principal, d, body.value("filters", Json::object())));
+                     }));
+
+    router.add(route("POST", "/api/v1/reports/dashboards/preview", "reports.dashboard.write",
+                     "Every widget's data for an unsaved dashboard document (the builder's live preview)",
+                     [store](http::Request& req, http::Response& res) {
+                         auto body = req.jsonBody();
+                         if (!body.is_object() || !body.value("dashboard", Json()).is_object())
+                             throw badRequest("The preview needs {\"dashboard\": {…}, \"filters\": {…}}.");
+                         Json doc = body["dashboard"];
+                         // A dashboard being built may not have a name yet; the preview does not need one.
+                         if (!doc.contains("name") || loc(doc["name"], "en").empty()) doc["name"] = "preview";
+                         auto d = store->validate(req.principal, doc);
                          res.json(store->render(req.principal, d, body.value("filters", Json::object())));
                      }));
 

@@ -409,6 +409,60 @@ TEST_P(ReportsApi, DashboardsCrudRenderDrillAndSharing) {
     EXPECT_EQ(m.post("/api/v1/reports/dashboards", {{"name", "x"}, {"widgets", {{{"id", "a"}, {"type", "kpi"}, {"x", 10}, {"y", 0}, {"w", 4}, {"h", 1}, {"kpi", "fixture.new_deals"}}}}}).status, 400);
 }
 
+TEST_P(ReportsApi, PreviewRendersAnUnsavedDashboardAndCarriesCrossFilterKeys) {
+    auto m = login("mgr.east@example.com");
+    Json doc = {{"widgets",
+                 {{{"id", "won"}, {"type", "kpi"}, {"kpi", "fixture.won_amount"}, {"x", 0}, {"y", 0}, {"w", 4}, {"h", 2}},
+                  {{"id", "stages"}, {"type", "bar"}, {"x", 4}, {"y", 0}, {"w", 8}, {"h", 4},
+                   {"query", {{"dataset", "fixture.deals"}, {"measures", {"amount"}}, {"dimensions", {"stage"}}}}},
+                  {{"id", "status"}, {"type", "pie"}, {"x", 0}, {"y", 4}, {"w", 6}, {"h", 4},
+                   {"query", {{"dataset", "fixture.deals"}, {"measures", {"count"}}, {"dimensions", {"status"}}}}},
+                  {{"id", "owners"}, {"type", "table"}, {"x", 6}, {"y", 4}, {"w", 6}, {"h", 4},
+                   {"query", {{"dataset", "fixture.deals"}, {"measures", {"amount"}}, {"dimensions", {"owner_id"}}}}},
+                  {{"id", "trend"}, {"type", "line"}, {"x", 0}, {"y", 8}, {"w", 12}, {"h", 4},
+                   {"query", {{"dataset", "fixture.deals"}, {"measures", {"amount"}}, {"time", {{"field", "created_at"}, {"grain", "month"}}}}}}}}};
+
+    // No name yet and never saved: the preview renders it like /render renders a stored one.
+    auto r = m.post("/api/v1/reports/dashboards/preview", {{"dashboard", doc}, {"filters", {{"period", period}}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto w = r.json()["widgets"];
+    const double eastWon = sql("SELECT SUM(amount) FROM fixture_deals WHERE department_id = ? AND status = 'won' AND closed_at >= '2025-01-01' AND closed_at < '2025-07-01'", {east});
+    EXPECT_NEAR(num(w["won"]["data"]["value"]), eastWon, 0.001);
+    EXPECT_TRUE(m.get("/api/v1/reports/dashboards").json()["items"].empty()) << "a preview stores nothing";
+
+    // Marks carry the field and raw key a click cross-filters by; labels may be looked-up names.
+    const auto& bar = w["stages"]["data"];
+    EXPECT_EQ(bar["key_field"], "stage");
+    EXPECT_EQ(bar["key_label"]["en"], "Stage");
+    EXPECT_EQ(bar["keys"], bar["categories"]) << "stage values are their own labels";
+    EXPECT_EQ(w["status"]["data"]["key_field"], "status");
+    for (const auto& item : w["status"]["data"]["items"]) EXPECT_EQ(item["key"], item["name"]);
+    const auto& table = w["owners"]["data"];
+    EXPECT_EQ(table["key_field"], "owner_id");
+    ASSERT_EQ(table["keys"].size(), table["rows"].size());
+    ASSERT_FALSE(table["keys"].empty());
+    EXPECT_TRUE(table["keys"][0].is_number_integer()) << table.dump();
+    EXPECT_FALSE(w["trend"]["data"].contains("keys")) << "periods are not cross-filter keys";
+
+    // Cross-filtering by a key narrows every widget whose dataset has the field, KPI cards included.
+    auto f = m.post("/api/v1/reports/dashboards/preview", {{"dashboard", doc}, {"filters", {{"period", period}, {"status", "lost"}}}});
+    ASSERT_EQ(f.status, 200) << f.body;
+    auto fw = f.json()["widgets"];
+    const auto& wonLost = fw["won"]["data"]["value"];
+    EXPECT_TRUE(wonLost.is_null() || num(wonLost) == 0) << "won and lost exclude each other: " << wonLost.dump();
+    ASSERT_EQ(fw["status"]["data"]["items"].size(), 1u);
+    EXPECT_EQ(fw["status"]["data"]["items"][0]["key"], "lost");
+    EXPECT_EQ(fw["stages"]["data"]["keys"], Json::array({"lost"}));
+
+    // The document is checked as on save.
+    Json bad = doc;
+    bad["widgets"][1]["type"] = "radar";
+    auto refused = m.post("/api/v1/reports/dashboards/preview", {{"dashboard", bad}});
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_NE(refused.body.find("radar"), std::string::npos) << refused.body;
+    EXPECT_EQ(m.post("/api/v1/reports/dashboards/preview", {{"filters", Json::object()}}).status, 400);
+}
+
 TEST_P(ReportsApi, AdminDefinesKpiAndDataset) {
     auto admin = host->adminClient();
     Json kpi = sdk::Kpi("custom.big_deals").name("Big deals", "大单").dataset("fixture.deals")
