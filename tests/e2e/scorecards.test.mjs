@@ -127,7 +127,7 @@ s.test('submit, return with a reason, submit again, approve; the grade distribut
 });
 
 s.test('export downloads the results as CSV', async () => {
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#eval-export').click()]);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#eval-export-csv').click()]);
   const file = await dl.path();
   const { readFileSync } = await import('node:fs');
   const text = readFileSync(file, 'utf8');

@@ -106,18 +106,20 @@ export const api = {
 
 /**
  * Performs a request whose answer is a file (exports that are POST-only): resolves to a Blob,
- * rejects with the same ApiError as request() (the error body is JSON).
+ * rejects with the same ApiError as request() (the error body is JSON). `body` is sent as JSON
+ * (a scorecard export takes the evaluation request, a dashboard export its filters).
  */
-export async function requestBlob(method, path, { query, signal } = {}) {
+export async function requestBlob(method, path, { query, body, signal } = {}) {
   let url = path;
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(query || {})) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
   if (qs.toString()) url += (url.includes('?') ? '&' : '?') + qs.toString();
   const headers = { 'Accept-Language': getLocale() };
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
-    res = await fetch(url, { method, headers, credentials: 'same-origin', cache: 'no-store', signal });
+    res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store', signal });
   } catch (err) {
     if (err && err.name === 'AbortError') throw err;
     throw new ApiError({ status: 0, code: 'network', message: t('errors.network') });

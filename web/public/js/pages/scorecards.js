@@ -4,17 +4,21 @@
 //   #/evaluations                                       cycle list, "New cycle" dialog
 //   #/evaluations/{id}                                  participants, submit / approve, grade chart, export
 //   #/evaluations/{id}/people/{uid}                     per-person review: scorecard + adjustment + comment
-// All data goes in as text; the one chart tooltip escapes its values (tipHead / tipRow).
+// A KPI row of the scorecard opens that KPI's trend chart (scorecard-kpi.js); results export as
+// CSV / XLSX / PDF (exports.js).
+// All data goes in as text; the chart tooltips escape their values (tipHead / tipRow).
 
-import { h, replace, download } from '../dom.js';
+import { h, replace } from '../dom.js';
 import { t, localized, getLocale, formatNumber, formatByUnit, formatPercent, formatDate, formatSigned } from '../i18n.js';
-import { api, seg, requestBlob } from '../api.js';
+import { api, seg } from '../api.js';
 import { updateQuery, navigate } from '../router.js';
 import { can, PERM } from '../session.js';
 import { pageHeader, loadingState, emptyState, errorState, openDialog, toast, toastError, chip, dataTable, confirmDialog } from '../ui.js';
 import { PRESETS, resolvePreset } from '../charts/periods.js';
 import { simpleChart, tipHead, tipRow, TOOLTIP } from '../charts/simple.js';
 import { PALETTE } from '../charts/widgets.js';
+import { exportButtons, mayExport, periodSuffix } from '../exports.js';
+import { openKpiChart } from './scorecard-kpi.js';
 
 const PERIOD_PRESETS = PRESETS.filter((p) => p !== 'custom');
 const RAG = ['green', 'amber', 'red'];
@@ -78,14 +82,22 @@ function sparkline(trend) {
   return svg;
 }
 
-/** KPI table of one subject / participant: actual, target, attainment, RAG, weight, score. */
-function kpiTable(items, caption) {
+/**
+ * KPI table of one subject / participant: actual, target, attainment, RAG, weight, score. With
+ * `onKpi` a row (and its name, a button for the keyboard) opens that KPI's chart.
+ */
+function kpiTable(items, caption, onKpi) {
+  const name = (r) => localized(r.name) || r.kpi;
   return dataTable({
     caption,
     rowKey: 'kpi',
     rows: items || [],
+    onRowClick: onKpi ? (r) => onKpi(r) : undefined,
     columns: [
-      { key: 'name', label: t('scorecards.kpi'), header: true, render: (r) => localized(r.name) || r.kpi },
+      { key: 'name', label: t('scorecards.kpi'), header: true,
+        render: (r) => (onKpi
+          ? h('button', { type: 'button', class: 'link-btn sc-kpi-open', title: t('scorecards.kpi_chart.open', { kpi: name(r) }), text: name(r), on: { click: () => onKpi(r) } })
+          : name(r)) },
       { key: 'value', label: t('scorecards.actual'), align: 'right', render: (r) => formatByUnit(r.value, r.unit) },
       { key: 'target', label: t('scorecards.target'), align: 'right', render: (r) => formatByUnit(r.target, r.unit) },
       { key: 'attainment', label: t('scorecards.attainment'), align: 'right', render: (r) => formatPercent(r.attainment) },
@@ -161,7 +173,9 @@ export async function renderScorecards({ main, query, signal }) {
           h('h2', { text: subj.name || String(subj.id) }),
           h('span', { class: 'sc-composite', text: t('scorecards.composite_value', { score: score(subj.score), rank: formatNumber(subj.rank) }) }),
           ragChip(subj.rag)),
-        kpiTable(subj.items, t('scorecards.kpis_of', { name: subj.name || '' })));
+        kpiTable(subj.items, t('scorecards.kpis_of', { name: subj.name || '' }),
+          (item) => openKpiChart({ item, subject: subj, kind: (data.scorecard && data.scorecard.subject) || 'user', period: data.period })),
+        h('p', { class: 'muted small', text: t('scorecards.kpi_chart.row_hint') }));
     };
     const ranking = dataTable({
       caption: t('scorecards.ranking'),
@@ -177,8 +191,18 @@ export async function renderScorecards({ main, query, signal }) {
       ],
     });
     ranking.classList.add('sc-ranking');
+    const template = templates.find((x) => x.id === state.scorecard);
+    // The export re-runs the same evaluation (answered from the server's scorecard cache).
+    const exports = mayExport() ? exportButtons({
+      id: 'sc-export',
+      path: `/api/v1/reports/scorecards/${seg(state.scorecard)}/export`,
+      body: req,
+      filename: `scorecard-${(template && localized(template.name)) || state.scorecard}${periodSuffix(data.period)}`,
+    }) : null;
     replace(body,
-      h('p', { class: 'muted small', text: t('scorecards.period_range', { from: formatDate(data.period && data.period.from), to: formatDate(data.period && data.period.to) }) }),
+      h('div', { class: 'sc-toolbar' },
+        h('p', { class: 'muted small', text: t('scorecards.period_range', { from: formatDate(data.period && data.period.from), to: formatDate(data.period && data.period.to) }) }),
+        exports),
       ranking, detail);
     show(subjects.find((x) => String(x.id) === state.subject) || subjects[0]);
   };
@@ -388,13 +412,9 @@ export async function renderEvaluation({ main, params, signal }) {
     if (ev.status === 'submitted' && can(...PERM.evaluationApprove)) {
       actions.push(h('button', { type: 'button', class: 'btn', id: 'eval-return', text: t('evaluations.return'), on: { click: () => returnDialog(id, load) } }));
     }
-    actions.push(h('button', { type: 'button', class: 'btn', id: 'eval-export', text: t('evaluations.export_csv'),
-      on: { click: async () => {
-        try {
-          const blob = await requestBlob('POST', `/api/v1/reports/evaluations/${seg(id)}/export`, { query: { format: 'csv' } });
-          download(`evaluation-${id}.csv`, blob);
-        } catch (err) { toastError(err); }
-      } } }));
+    if (mayExport()) {
+      actions.push(exportButtons({ id: 'eval-export', path: `/api/v1/reports/evaluations/${seg(id)}/export`, filename: `evaluation-${ev.name || id}` }));
+    }
     replace(headEl, pageHeader(ev.name || t('evaluations.cycle'), { crumbs, actions, subtitle: `${periodText(ev.period)} · ${t('evaluations.bound_value', { bound: formatNumber(ev.adjustment_bound) })}` }));
     const h1 = headEl.querySelector('h1');
     if (h1) h1.after(statusChip(ev.status));
