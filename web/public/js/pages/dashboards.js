@@ -10,6 +10,7 @@ import { currentUser, can, PERM } from '../session.js';
 import { pageHeader, loadingState, emptyState, errorState, openDialog, toastError } from '../ui.js';
 import { createWidget } from '../charts/widgets.js';
 import { PRESETS, resolvePreset, isIsoDate } from '../charts/periods.js';
+import { exportButtons, mayExport, periodSuffix } from '../exports.js';
 
 // ---- list -----------------------------------------------------------------------------------
 
@@ -317,7 +318,11 @@ export async function renderDashboard({ main, params, query, signal }) {
     pageHeader(name, {
       subtitle: localized(dashboard.description) || null,
       crumbs: [{ label: t('dashboards.title'), href: '#/dashboards' }, { label: name }],
-      actions: [updated, refresh],
+      actions: [updated, refresh,
+        // Every widget as a sheet / a PDF table, for the filters on screen.
+        mayExport() ? exportButtons({ id: 'dashboard-export', formats: ['xlsx', 'pdf'], path: `/api/v1/reports/dashboards/${seg(dashboard.id)}/export`,
+          body: () => ({ filters: requestFilters(filterDefs, values) }),
+          filename: () => `dashboard-${name}${periodSuffix(requestFilters(filterDefs, values).period)}` }) : null].filter(Boolean),
     }),
     filterDefs.length ? h('section', { class: 'filter-bar card', 'aria-label': t('filters.label') }, filtersEl, reset) : null,
     widgets.length ? grid : emptyState(t('dashboards.no_widgets')));
