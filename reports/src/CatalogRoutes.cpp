@@ -214,12 +214,17 @@ void registerCatalogRoutes(http::Router& router, Engine& engine) {
                          const auto id = req.pathParams.at("id");
                          if (!e->dataset(id)) throw notFound("The dataset '" + id + "'");
                          e->invalidate(id);
+                         e->columns().drop(id); // unannounced writes may include deletions: reload in full
                          res.json({{"invalidated", id}});
                      }));
     router.add(route("GET", "/api/v1/reports/cache", "reports.admin", "Report cache statistics",
                      [e](http::Request&, http::Response& res) {
                          auto s = e->cacheStats();
-                         res.json({{"entries", s.entries}, {"hits", s.hits}, {"misses", s.misses}, {"invalidations", s.invalidations}});
+                         res.json({{"entries", s.entries},
+                                   {"hits", s.hits},
+                                   {"misses", s.misses},
+                                   {"invalidations", s.invalidations},
+                                   {"columnar", e->columns().stats()}});
                      }));
 }
 

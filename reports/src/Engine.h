@@ -4,6 +4,7 @@
 // bound values, applies record scope to every number, and caches results per (query, scope)
 // until a write to the dataset's tables is announced.
 
+#include "Columnar.h"
 #include "Dates.h"
 #include "ReportModel.h"
 
@@ -26,7 +27,9 @@ struct CacheStats {
 
 class Engine {
 public:
-    Engine(app::Host& host, store::DatabasePtr readDb);
+    Engine(app::Host& host, store::DatabasePtr readDb, columnar::Options columnar = columnarOptionsFromEnvironment());
+    /// ATRIUM_REPORTS_COLUMNAR=off disables the in-memory tables; ATRIUM_REPORTS_MEMORY_MB sets their budget.
+    static columnar::Options columnarOptionsFromEnvironment();
 
     app::Host& host() { return _host; }
     store::DatabasePtr db() const { return _host.db(); }   ///< writes (definitions, dashboards)
@@ -108,6 +111,8 @@ public:
     /// What a principal's grants make of results: user, department, roles, grants, denials.
     static std::string principalSignature(const identity::Principal& p);
     void setCacheEnabled(bool on) { _cacheEnabled = on; }
+    /// The in-memory columnar tables report queries aggregate over (SQL when they cannot).
+    columnar::Store& columns() { return *_columns; }
 
 private:
     struct Compiled {
@@ -148,6 +153,7 @@ private:
     std::unordered_map<std::string, Memo> _memo;
     std::uint64_t _hits = 0, _misses = 0, _invalidations = 0;
     bool _cacheEnabled = true;
+    std::unique_ptr<columnar::Store> _columns;
 };
 
 /// Period from a JSON {from, to}; throws ReportError(400).

@@ -55,6 +55,7 @@ Dataset compileDataset(const Json& def) {
         if (!validIdentifier(table)) throw badRequest("Dataset '" + ds.id + "': '" + table + "' is not a table name.");
         if (ds.plugin == "reports" && kForbiddenTables.count(table)) throw forbidden("The table '" + table + "' cannot be reported on.");
         ds.from = store::Dialect::quote(table) + " d";
+        ds.fromTable = true;
     } else if (src.contains("query")) {
         auto sql = text(src, "query");
         if (ds.plugin == "reports") throw badRequest("Admin-defined datasets read a table; queries are declared by plugins.");
@@ -102,6 +103,15 @@ Dataset compileDataset(const Json& def) {
             throw badRequest("Dataset '" + ds.id + "': scope needs an owner or a department column.");
     }
     ds.drill = def.value("drill", std::string());
+    if (def.contains("refresh")) {
+        const auto& r = def["refresh"];
+        if (!r.is_object()) throw badRequest("Dataset '" + ds.id + "': 'refresh' is {key, updated?}.");
+        ds.refreshKey = text(r, "key");
+        ds.refreshUpdated = text(r, "updated");
+        if (!validIdentifier(ds.refreshKey)) throw badRequest("Dataset '" + ds.id + "': refresh key '" + ds.refreshKey + "' is not a column name.");
+        if (!ds.refreshUpdated.empty() && !validIdentifier(ds.refreshUpdated))
+            throw badRequest("Dataset '" + ds.id + "': refresh column '" + ds.refreshUpdated + "' is not a column name.");
+    }
     if (def.contains("invalidate_on") && def["invalidate_on"].is_array())
         for (const auto& p : def["invalidate_on"])
             if (p.is_string()) ds.invalidateOn.push_back(p.get<std::string>());

@@ -58,6 +58,9 @@ struct Dataset {
     std::string departmentColumn;
     std::string drill;
     std::vector<std::string> invalidateOn; ///< event patterns that change the data
+    bool fromTable = false;      ///< the source is one table (incremental refresh allowed)
+    std::string refreshKey;      ///< "refresh.key": a unique integer column, ascending with inserts
+    std::string refreshUpdated;  ///< "refresh.updated": a last-change timestamp column (else append-only)
 
     const Field* field(const std::string& fieldName) const;
     /// `d."col"` for a declared field or scope column.

@@ -86,6 +86,8 @@ void ReportingExtension::start(app::Host& host) {
                             [engine] { return static_cast<double>(engine->cacheStats().hits); });
     host.metrics().addGauge("atrium_reports_cache_misses_total", "Report queries that ran SQL.",
                             [engine] { return static_cast<double>(engine->cacheStats().misses); });
+    host.metrics().addGauge("atrium_reports_columnar_bytes", "Memory held by in-memory report tables.",
+                            [engine] { return engine->columns().stats().value("bytes", 0.0); });
 }
 
 void ReportingExtension::stop() {

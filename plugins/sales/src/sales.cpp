@@ -57,6 +57,7 @@ private:
                     .measure("is_closed", "Closed", "已关闭数", Aggregate::Sum, FieldType::Integer)
                     .measure("id", "Opportunities", "商机数", Aggregate::Count, FieldType::Integer)
                     .scope("sales.opportunity.read", "owner_id", "department_id")
+                    .incremental("id", "updated_at")
                     .drill("#/m/sales/opportunities/{id}"));
         declare(Dataset("sales.stage_history")
                     .name("Stage changes", "阶段变更")
@@ -72,6 +73,7 @@ private:
                     .measure("is_forward", "Forward moves", "推进次数", Aggregate::Sum, FieldType::Integer)
                     .measure("id", "Stage changes", "变更次数", Aggregate::Count, FieldType::Integer)
                     .scope("sales.opportunity.read", "owner_id", "department_id")
+                    .incremental("id") // append-only
                     .drill("#/m/sales/opportunities/{opportunity_id}"));
         declare(Dataset("sales.leads")
                     .name("Leads", "线索")
@@ -89,6 +91,7 @@ private:
                     .measure("is_converted", "Converted", "已转化数", Aggregate::Sum, FieldType::Integer)
                     .measure("id", "Leads", "线索数", Aggregate::Count, FieldType::Integer)
                     .scope("sales.lead.read", "owner_id", "department_id")
+                    .incremental("id", "updated_at")
                     .drill("#/m/sales/leads/{id}"));
         declare(Dataset("sales.orders")
                     .name("Orders", "订单")
@@ -102,6 +105,7 @@ private:
                     .measure("total", "Order value", "订单金额", Aggregate::Sum, FieldType::Money)
                     .measure("id", "Orders", "订单数", Aggregate::Count, FieldType::Integer)
                     .scope("sales.order.read", "owner_id", "department_id")
+                    .incremental("id", "updated_at")
                     .drill("#/m/sales/orders/{id}"));
         declare(Dataset("sales.quota_attainment")
                     .name("Quota attainment", "配额完成")

@@ -136,6 +136,18 @@ public:
         return *this;
     }
 
+    /// Lets the engine keep its in-memory copy of a table source current without re-reading it:
+    /// `keyColumn` is a unique integer that grows with inserts (the id), `updatedColumn` the
+    /// row's last-change timestamp. Without `updatedColumn` the table is treated as append-only
+    /// (only rows with a larger key are read). Deletions are noticed by a row count. Optional:
+    /// a dataset without it is reloaded in full after a write. Hosts that predate it ignore it.
+    Dataset& incremental(std::string_view keyColumn, std::string_view updatedColumn = {}) {
+        Json r = {{"key", keyColumn}};
+        if (!updatedColumn.empty()) r["updated"] = updatedColumn;
+        _doc["refresh"] = std::move(r);
+        return *this;
+    }
+
     const Json& json() const { return _doc; }
 
 private:
