@@ -13,6 +13,7 @@ import { renderAccountList, renderAccountDetail, renderAccountForm } from './pag
 import { renderContactList } from './pages/contacts.js';
 import { renderPlugins } from './pages/admin-plugins.js';
 import { renderDashboardList, renderDashboard } from './pages/dashboards.js';
+import { renderDashboardBuilder } from './pages/dashboard-builder.js';
 import { renderScorecards, renderEvaluationList, renderEvaluation, renderEvaluationPerson } from './pages/scorecards.js';
 import { renderProfile } from './pages/profile.js';
 import { renderUserList, renderUserForm } from './pages/admin-users.js';
@@ -42,6 +43,9 @@ function registerRoutes() {
   route('/login', (ctx) => renderLogin({ query: ctx.query, onSignedIn: afterSignIn }), { public: true });
   route('/', () => { navigate(homeHash().slice(1), null, { replace: true }); });
   route('/dashboards', page(renderDashboardList, PERM.dashboardRead));
+  // Before '/dashboards/:id', which would otherwise take "new" for an id.
+  route('/dashboards/new', page(renderDashboardBuilder, PERM.dashboardWrite));
+  route('/dashboards/:id/edit', page(renderDashboardBuilder, PERM.dashboardWrite));
   route('/dashboards/:id', page(renderDashboard, PERM.dashboardRead));
   route('/scorecards', page(renderScorecards, PERM.scorecardRead));
   route('/evaluations', page(renderEvaluationList, PERM.evaluationRead));

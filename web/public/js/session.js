@@ -58,6 +58,7 @@ export const PERM = {
   accountDelete: ['core.account.delete'],
   contactRead: ['core.contact.read'],
   dashboardRead: ['reports.dashboard.read', 'core.report.read', 'reports.read'],
+  dashboardWrite: ['reports.dashboard.write'],
   pluginAdmin: ['core.plugin.read', 'core.plugin.admin', 'core.admin'],
   departmentRead: ['core.department.read'],
   userRead: ['core.user.read'],

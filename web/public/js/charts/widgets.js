@@ -351,6 +351,34 @@ export function drillPoint(type, data, params) {
   }
 }
 
+// ---- cross-filter keys -------------------------------------------------------------------------
+
+/**
+ * The cross-filter a mark stands for: {field, value, label, fieldLabel}, or null. The render data
+ * names the field (`key_field`, the widget's first group column) and the raw key of each
+ * category / item / row (`keys`, `items[].key`): labels may be looked-up names, keys are values.
+ */
+export function markKey(type, data, index) {
+  if (!data || !data.key_field || !Number.isInteger(index) || index < 0) return null;
+  let value; let label;
+  switch (type) {
+    case 'line': case 'bar': case 'stacked_bar':
+      value = (data.keys || [])[index]; label = (data.categories || [])[index]; break;
+    case 'pie': case 'donut': case 'funnel': {
+      const item = (data.items || [])[index];
+      value = item ? item.key : undefined; label = item ? item.name : undefined; break;
+    }
+    case 'table': case 'leaderboard': {
+      value = (data.keys || [])[index];
+      const row = (data.rows || [])[index] || [];
+      label = row[type === 'leaderboard' ? 1 : 0]; break;
+    }
+    default: return null;
+  }
+  if (value === null || value === undefined || typeof value === 'object') return null;
+  return { field: String(data.key_field), value, label: String(label ?? value), fieldLabel: localized(data.key_label) || String(data.key_field) };
+}
+
 // ---- tabular form of any widget's data (view-as-table, CSV) ------------------------------------
 
 /** {columns:[{label,type}], rows:[[…]], points?:[drill point per row]} for any widget data. */
@@ -425,7 +453,7 @@ function kpiDom(def, data, sparkHost) {
     sparkHost);
 }
 
-function tableDom(def, data, { onDrillRow } = {}) {
+function tableDom(def, data, { onSelectRow } = {}) {
   const cols = (data.columns || []).map((c, i) => ({ ...c, index: i, label: localized(c.label) || c.name }));
   const state = { key: null, order: 'asc' };
   const wrap = h('div', { class: 'widget-table' });
@@ -451,7 +479,17 @@ function tableDom(def, data, { onDrillRow } = {}) {
         });
         return h('th', { scope: 'col', class: isNumeric(c.type) ? 'align-end' : '', 'aria-sort': active ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none' }, btn);
       }))),
-      h('tbody', null, rows.map((r) => h('tr', null, cols.map((c, ci) => h(ci === 0 ? 'th' : 'td', { scope: ci === 0 ? 'row' : null, class: isNumeric(c.type) ? 'align-end num' : '' }, formatCell(r[c.index], c.type, data.currency)))))));
+      h('tbody', null, rows.map((r) => h('tr', null, cols.map((c, ci) => {
+        let content = formatCell(r[c.index], c.type, data.currency);
+        // The row's dimension value cross-filters the dashboard (data.keys follow data.rows).
+        const key = ci === 0 && onSelectRow ? markKey('table', data, data.rows.indexOf(r)) : null;
+        if (key) {
+          const b = h('button', { type: 'button', class: 'link-btn mark-btn', text: String(content) });
+          b.addEventListener('click', (ev) => onSelectRow(key, ev, b));
+          content = b;
+        }
+        return h(ci === 0 ? 'th' : 'td', { scope: ci === 0 ? 'row' : null, class: isNumeric(c.type) ? 'align-end num' : '' }, content);
+      })))));
     replace(wrap, table);
   };
   draw();
@@ -462,12 +500,12 @@ function isNumeric(type) {
   return ['number', 'integer', 'count', 'decimal', 'currency', 'money', 'percent', 'days'].includes(type);
 }
 
-function leaderboardDom(def, data) {
+function leaderboardDom(def, data, { onSelectRow } = {}) {
   const cols = (data.columns || []).map((c, i) => ({ ...c, index: i, label: localized(c.label) || c.name }));
   const valueCol = cols.find((c) => isNumeric(c.type)) || cols[cols.length - 1];
   const nameCol = cols.find((c) => !isNumeric(c.type) && c !== valueCol) || cols[0];
   const extra = cols.filter((c) => c !== valueCol && c !== nameCol);
-  const rows = data.rows.slice().sort((a, b) => (num(b[valueCol.index]) || 0) - (num(a[valueCol.index]) || 0));
+  const rows = data.rows.map((r, i) => Object.assign(r.slice(), { source: i })).sort((a, b) => (num(b[valueCol.index]) || 0) - (num(a[valueCol.index]) || 0));
   const max = Math.max(0, ...rows.map((r) => num(r[valueCol.index]) || 0)) || 1;
   return h('ol', { class: 'leaderboard', 'aria-label': localized(def.title) }, rows.map((r, i) => {
     const v = num(r[valueCol.index]) || 0;
@@ -476,11 +514,19 @@ function leaderboardDom(def, data) {
     return h('li', { class: 'lb-row' },
       h('span', { class: `lb-rank${i < 3 ? ` lb-top lb-top-${i + 1}` : ''}`, text: formatNumber(i + 1) }),
       h('span', { class: 'lb-main' },
-        h('span', { class: 'lb-name', text: String(r[nameCol.index] ?? '—') }),
+        leaderName(r, nameCol, onSelectRow ? markKey('leaderboard', data, r.source) : null, onSelectRow),
         extra.length ? h('span', { class: 'lb-extra muted small', text: extra.map((c) => `${c.label}: ${formatCell(r[c.index], c.type, data.currency)}`).join(' · ') }) : null,
         h('span', { class: 'lb-bar', 'aria-hidden': 'true' }, bar)),
       h('span', { class: 'lb-value num', text: formatCell(r[valueCol.index], valueCol.type, data.currency) }));
   }));
+}
+
+function leaderName(r, nameCol, key, onSelectRow) {
+  const text = String(r[nameCol.index] ?? '—');
+  if (!key) return h('span', { class: 'lb-name', text });
+  const b = h('button', { type: 'button', class: 'lb-name link-btn mark-btn', text });
+  b.addEventListener('click', (ev) => onSelectRow(key, ev, b));
+  return b;
 }
 
 // ---- the widget card ----------------------------------------------------------------------------
@@ -488,9 +534,12 @@ function leaderboardDom(def, data) {
 /**
  * Creates a widget card for a dashboard definition entry. Callbacks:
  *   onDrill(def, point, label) — a chart mark (or a row of the data view) was activated;
- *   onShowData(def, tabular)   — "view as table" requested.
+ *   onShowData(def, tabular)   — "view as table" requested;
+ *   onSelect(def, point, key, anchor) — when given, a chart mark or a table / leaderboard row
+ *     was activated; `key` is its cross-filter ({field, value, label, fieldLabel}) or null, and
+ *     `anchor` ({x, y} in viewport pixels) is where to open a menu. Without it, marks drill.
  */
-export function createWidget(def, { onDrill, onShowData } = {}) {
+export function createWidget(def, { onDrill, onShowData, onSelect } = {}) {
   const type = WIDGET_TYPES.has(def.type) ? def.type : 'unknown';
   const title = localized(def.title) || t('dashboards.untitled_widget');
   const titleId = `w-${slug(String(def.id))}-title`;
@@ -575,9 +624,17 @@ export function createWidget(def, { onDrill, onShowData } = {}) {
           replace(content, chartEl);
           chart = initChart(echarts, chartEl);
           chart.on('click', (params) => {
-            if (!drillable || !current || !onDrill) return;
-            const point = drillPoint(actualType, current, params);
-            if (point) onDrill(def, point);
+            if (!current) return;
+            const point = drillable ? drillPoint(actualType, current, params) : null;
+            if (onSelect) {
+              const key = markKey(actualType, current, params.dataIndex);
+              const ev = params.event && params.event.event;
+              const box = chartEl.getBoundingClientRect();
+              const anchor = ev && Number.isFinite(ev.clientX) ? { x: ev.clientX, y: ev.clientY } : { x: box.left + box.width / 2, y: box.top + box.height / 2 };
+              if (key || point) onSelect(def, point, key, anchor);
+              return;
+            }
+            if (point && onDrill) onDrill(def, point);
           });
         }
         chart.setOption(buildOption(def, actualType, data), { notMerge: true });
@@ -593,12 +650,13 @@ export function createWidget(def, { onDrill, onShowData } = {}) {
           spark = initChart(echarts, sparkHost);
           spark.setOption(sparklineOption(series, unitOf(def, data)));
         }
-      } else if (actualType === 'table') {
+      } else if (actualType === 'table' || actualType === 'leaderboard') {
         disposeCharts();
-        replace(content, tableDom(def, data));
-      } else if (actualType === 'leaderboard') {
-        disposeCharts();
-        replace(content, leaderboardDom(def, data));
+        const onSelectRow = onSelect ? (key, ev, b) => {
+          const box = b.getBoundingClientRect();
+          onSelect(def, def.drillable === false ? null : { category: key.label, series: null }, key, { x: box.left + 8, y: box.bottom });
+        } : null;
+        replace(content, actualType === 'table' ? tableDom(def, data, { onSelectRow }) : leaderboardDom(def, data, { onSelectRow }));
       }
       el.dataset.state = 'ready';
       setActionsEnabled(true);
@@ -648,6 +706,7 @@ export function layout(el, def) {
   el.style.setProperty('--col', `${x + 1} / span ${w}`);
   el.style.setProperty('--row', Number.isFinite(Number(def.y)) ? `${clamp(def.y, 0, 1000, 0) + 1} / span ${hgt}` : `auto / span ${hgt}`);
   el.style.setProperty('--h', String(hgt));
+  el.dataset.grid = `${x},${Number.isFinite(Number(def.y)) ? clamp(def.y, 0, 1000, 0) : ''},${w},${hgt}`;
 }
 
 export { clear };

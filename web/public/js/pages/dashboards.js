@@ -1,13 +1,14 @@
 // Dashboards: list, and a dashboard view with global filters (period presets / custom range,
-// department tree, owner), widgets on a 12-column grid, drill-down to records, data view,
-// PNG / CSV export. Filter state lives in the URL so a view can be bookmarked and shared.
+// department tree, owner), widgets on a 12-column grid, cross-filters from clicked marks,
+// drill-down to records, data view, PNG / CSV export. Filter state (cross-filters included)
+// lives in the URL so a view can be bookmarked and shared. The builder is dashboard-builder.js.
 
 import { h, icon, replace, clear, toCsv, download, slug } from '../dom.js';
 import { t, localized, formatDateTime, formatCell, formatPeriod } from '../i18n.js';
 import { api, seg } from '../api.js';
-import { updateQuery } from '../router.js';
+import { updateQuery, navigate } from '../router.js';
 import { currentUser, can, PERM } from '../session.js';
-import { pageHeader, loadingState, emptyState, errorState, openDialog, toastError } from '../ui.js';
+import { pageHeader, loadingState, emptyState, errorState, openDialog, toast, toastError } from '../ui.js';
 import { createWidget } from '../charts/widgets.js';
 import { PRESETS, resolvePreset, isIsoDate } from '../charts/periods.js';
 import { exportButtons, mayExport, periodSuffix } from '../exports.js';
@@ -15,7 +16,10 @@ import { exportButtons, mayExport, periodSuffix } from '../exports.js';
 // ---- list -----------------------------------------------------------------------------------
 
 export async function renderDashboardList({ main, signal }) {
-  main.append(pageHeader(t('dashboards.title')));
+  const create = can(...PERM.dashboardWrite)
+    ? h('a', { class: 'btn btn-primary', href: '#/dashboards/new', id: 'dashboard-new' }, icon('plus'), t('builder.new'))
+    : null;
+  main.append(pageHeader(t('dashboards.title'), { actions: create ? [create] : [] }));
   const body = h('div', null, loadingState());
   main.appendChild(body);
   const load = async () => {
@@ -42,7 +46,7 @@ export async function renderDashboardList({ main, signal }) {
 
 // ---- filters --------------------------------------------------------------------------------
 
-async function loadDepartments(signal) {
+export async function loadDepartments(signal) {
   try {
     const data = await api.get('/api/v1/departments', { signal });
     const items = (data && data.items) || [];
@@ -87,7 +91,7 @@ async function loadUsers(signal) {
   }
 }
 
-function departmentLabel(d) {
+export function departmentLabel(d) {
   const name = localized({ en: d.name, 'zh-CN': d.name_zh || d.name });
   return `${'\u00a0\u00a0\u00a0'.repeat(Math.max(0, d.depth))}${d.depth > 0 ? '└ ' : ''}${name}`;
 }
@@ -275,6 +279,73 @@ function openDataView(def, tab, drill) {
   body.appendChild(table);
 }
 
+// ---- cross-filters ----------------------------------------------------------------------------
+
+/** Cross-filters from the URL (`xf`, JSON [{field, value, label, fieldLabel}]), checked. */
+function parseCrossFilters(text) {
+  if (!text) return [];
+  try {
+    const list = JSON.parse(text);
+    if (!Array.isArray(list)) return [];
+    return list.filter((c) => c && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(String(c.field))
+      && (typeof c.value === 'string' || typeof c.value === 'number' || typeof c.value === 'boolean'))
+      .slice(0, 12)
+      .map((c) => ({ field: String(c.field), value: c.value, label: String(c.label ?? c.value), fieldLabel: String(c.fieldLabel || c.field) }));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Menu at a clicked mark: "Filter by <field>: <value>" and "View records". Keyboard: the first
+ * item takes focus, arrows move, Escape closes and returns focus to `returnFocus`.
+ */
+function openMarkMenu(anchor, items, returnFocus) {
+  const menu = h('div', { class: 'mark-menu', role: 'menu', 'aria-label': t('builder.cross.menu') });
+  const buttons = items.map((it) => {
+    const b = h('button', { type: 'button', class: 'mark-menu-item', role: 'menuitem', dataset: { action: it.action } }, icon(it.icon), h('span', { text: it.label }));
+    b.addEventListener('click', () => { close(); it.run(); });
+    return b;
+  });
+  buttons.forEach((b) => menu.appendChild(b));
+  document.body.appendChild(menu);
+  const box = menu.getBoundingClientRect();
+  menu.style.left = `${Math.max(4, Math.min(anchor.x, window.innerWidth - box.width - 4))}px`;
+  menu.style.top = `${Math.max(4, Math.min(anchor.y + 4, window.innerHeight - box.height - 4))}px`;
+  const onDown = (ev) => { if (!menu.contains(ev.target)) close(); };
+  const onKey = (ev) => {
+    const i = buttons.indexOf(document.activeElement);
+    if (ev.key === 'Escape') { ev.preventDefault(); close(); if (returnFocus) returnFocus.focus(); }
+    else if (ev.key === 'ArrowDown') { ev.preventDefault(); buttons[(i + 1) % buttons.length].focus(); }
+    else if (ev.key === 'ArrowUp') { ev.preventDefault(); buttons[(i - 1 + buttons.length) % buttons.length].focus(); }
+  };
+  function close() {
+    document.removeEventListener('pointerdown', onDown, true);
+    document.removeEventListener('keydown', onKey, true);
+    window.removeEventListener('scroll', close, true);
+    menu.remove();
+  }
+  // Registered after this click has finished, so the click that opened the menu does not close it.
+  setTimeout(() => {
+    document.addEventListener('pointerdown', onDown, true);
+    document.addEventListener('keydown', onKey, true);
+    window.addEventListener('scroll', close, true);
+  }, 0);
+  buttons[0].focus();
+  return close;
+}
+
+/** Makes a personal copy (POST …/copy) and opens it in the builder. */
+export async function duplicateDashboard(id) {
+  try {
+    const copy = await api.post(`/api/v1/reports/dashboards/${seg(id)}/copy`, {});
+    toast(t('builder.copied', { name: localized(copy.name) }), 'success');
+    navigate(`/dashboards/${seg(copy.id)}/edit`);
+  } catch (err) {
+    toastError(err);
+  }
+}
+
 // ---- dashboard view -------------------------------------------------------------------------
 
 export async function renderDashboard({ main, params, query, signal }) {
@@ -304,34 +375,93 @@ export async function renderDashboard({ main, params, query, signal }) {
   const reset = h('button', { type: 'button', class: 'btn btn-ghost', id: 'dashboard-reset', text: t('filters.reset') });
   const filtersEl = h('div', { class: 'filters', role: 'group', 'aria-label': t('filters.label') });
   const grid = h('div', { class: 'dash-grid' });
+  const cross = parseCrossFilters(query.xf);
+  const crossBar = h('section', { class: 'xfilter-bar', 'aria-label': t('builder.cross.label'), hidden: true });
+  // Dashboard filters plus cross-filters (a cross-filter on owner_id / department_id wins).
+  const allFilters = () => {
+    const out = requestFilters(filterDefs, values);
+    for (const c of cross) out[c.field] = c.value;
+    return out;
+  };
+
+  let renderAll = () => {};
+  const setCross = (key) => {
+    const i = cross.findIndex((c) => c.field === key.field);
+    if (i >= 0) cross.splice(i, 1, key); else cross.push(key);
+    drawCross();
+    renderAll();
+  };
+  const onSelect = (d, point, key, anchor) => {
+    const returnFocus = document.activeElement;
+    const records = point ? { action: 'records', icon: 'list', label: t('dashboards.view_records'), run: () => openDrill(dashboard.id, d, point, allFilters()) } : null;
+    if (!key) { if (records) records.run(); return; }
+    openMarkMenu(anchor, [
+      { action: 'filter', icon: 'funnel', label: t('builder.cross.filter_by', { field: key.fieldLabel, value: key.label }), run: () => setCross(key) },
+      records,
+    ].filter(Boolean), returnFocus);
+  };
 
   const widgets = (dashboard.widgets || [])
     .slice()
     .sort((a, b) => (Number(a.y) || 0) - (Number(b.y) || 0) || (Number(a.x) || 0) - (Number(b.x) || 0))
     .map((def) => createWidget(def, {
-      onDrill: (d, point) => openDrill(dashboard.id, d, point, requestFilters(filterDefs, values)),
+      onDrill: (d, point) => openDrill(dashboard.id, d, point, allFilters()),
       onShowData: (d, tab, drill) => openDataView(d, tab, drill),
+      onSelect,
     }));
   for (const w of widgets) grid.appendChild(w.el);
+
+  const actions = [updated, refresh];
+  if (dashboard.editable) actions.push(h('a', { class: 'btn', id: 'dashboard-edit', href: `#/dashboards/${seg(dashboard.id)}/edit` }, icon('edit'), t('common.edit')));
+  if (can(...PERM.dashboardWrite)) {
+    const dup = h('button', { type: 'button', class: 'btn', id: 'dashboard-duplicate' }, icon('plus'), t('builder.duplicate'));
+    dup.addEventListener('click', () => duplicateDashboard(dashboard.id));
+    actions.push(dup);
+  }
+  // Every widget as a sheet / a PDF table, for the filters on screen.
+  if (mayExport()) {
+    actions.push(exportButtons({ id: 'dashboard-export', formats: ['xlsx', 'pdf'], path: `/api/v1/reports/dashboards/${seg(dashboard.id)}/export`,
+      body: () => ({ filters: allFilters() }), filename: () => `dashboard-${name}${periodSuffix(allFilters().period)}` }));
+  }
 
   replace(main,
     pageHeader(name, {
       subtitle: localized(dashboard.description) || null,
       crumbs: [{ label: t('dashboards.title'), href: '#/dashboards' }, { label: name }],
-      actions: [updated, refresh,
-        // Every widget as a sheet / a PDF table, for the filters on screen.
-        mayExport() ? exportButtons({ id: 'dashboard-export', formats: ['xlsx', 'pdf'], path: `/api/v1/reports/dashboards/${seg(dashboard.id)}/export`,
-          body: () => ({ filters: requestFilters(filterDefs, values) }),
-          filename: () => `dashboard-${name}${periodSuffix(requestFilters(filterDefs, values).period)}` }) : null].filter(Boolean),
+      actions,
     }),
     filterDefs.length ? h('section', { class: 'filter-bar card', 'aria-label': t('filters.label') }, filtersEl, reset) : null,
+    crossBar,
     widgets.length ? grid : emptyState(t('dashboards.no_widgets')));
+
+  function drawCross() {
+    crossBar.hidden = cross.length === 0;
+    if (!cross.length) { clear(crossBar); return; }
+    const clearAll = h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'xfilter-clear', text: t('builder.cross.clear') });
+    clearAll.addEventListener('click', () => { cross.splice(0); drawCross(); renderAll(); });
+    replace(crossBar,
+      h('span', { class: 'xfilter-title', text: t('builder.cross.label') }),
+      h('ul', { class: 'chip-list xfilter-chips' }, cross.map((c) => {
+        const text = `${c.fieldLabel}: ${c.label}`;
+        const remove = h('button', { type: 'button', class: 'chip-x', 'aria-label': t('builder.cross.remove', { filter: text }) }, icon('close'));
+        remove.addEventListener('click', () => {
+          cross.splice(cross.indexOf(c), 1);
+          drawCross();
+          renderAll();
+          const next = crossBar.querySelector('.chip-x') || refresh;
+          if (next.focus) next.focus();
+        });
+        return h('li', { class: 'chip chip-info chip-removable xfilter-chip', dataset: { field: c.field } }, h('span', { text }), remove);
+      })),
+      clearAll);
+  }
+  drawCross();
 
   let seq = 0;
   let controller = null;
-  const renderAll = async () => {
+  renderAll = async () => {
     const mine = ++seq;
-    updateQuery({ ...urlQuery(filterDefs, values) });
+    updateQuery({ ...urlQuery(filterDefs, values), xf: cross.length ? JSON.stringify(cross) : null });
     if (controller) controller.abort();
     controller = new AbortController();
     const onAbort = () => controller.abort();
@@ -340,7 +470,7 @@ export async function renderDashboard({ main, params, query, signal }) {
     grid.setAttribute('aria-busy', 'true');
     refresh.disabled = true;
     try {
-      const res = await api.post(`/api/v1/reports/dashboards/${seg(dashboard.id)}/render`, { filters: requestFilters(filterDefs, values) }, { signal: controller.signal });
+      const res = await api.post(`/api/v1/reports/dashboards/${seg(dashboard.id)}/render`, { filters: allFilters() }, { signal: controller.signal });
       if (mine !== seq) return;
       const results = (res && res.widgets) || {};
       await Promise.all(widgets.map((w) => w.setData(results[String(w.def.id)])));
@@ -355,11 +485,13 @@ export async function renderDashboard({ main, params, query, signal }) {
     }
   };
 
-  const drawFilters = () => replace(filtersEl, filterBar(filterDefs, values, { departments, users, onChange: renderAll }));
+  const drawFilters = () => replace(filtersEl, filterBar(filterDefs, values, { departments, users, onChange: () => renderAll() }));
   drawFilters();
-  refresh.addEventListener('click', renderAll);
+  refresh.addEventListener('click', () => renderAll());
   reset.addEventListener('click', () => {
     Object.assign(values, initialFilters(filterDefs, {}));
+    cross.splice(0);
+    drawCross();
     drawFilters();
     renderAll();
   });
