@@ -25,11 +25,17 @@ export function subjectNarrowing(kind, subject) {
   return { owner_id: Number(subject.id) };
 }
 
-/** Sums and counts add up over months; ratios and averages do not. */
-function isAdditive(def) {
-  if (!def || def.ratio) return false;
+/**
+ * How a KPI's buckets relate to its period value: sums and counts add up ('additive'); ratios,
+ * averages, minima and maxima are read per bucket like the period ('level'); a distinct count is
+ * neither, so no period target is drawn against it. Unknown definitions are treated like that too.
+ */
+function bucketKind(def) {
+  if (!def) return 'other';
+  if (def.ratio) return 'level';
   const agg = (def.measure && def.measure.aggregate) || 'count';
-  return agg === 'sum' || agg === 'count';
+  if (agg === 'sum' || agg === 'count') return 'additive';
+  return ['avg', 'min', 'max'].includes(agg) ? 'level' : 'other';
 }
 
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -141,7 +147,7 @@ export function openKpiChart({ item, subject, kind, period }) {
     const currency = cur.currency;
     const fmt = (v) => (v === null || v === undefined ? '—' : formatByUnit(v, unit, { currency }));
     const lower = cur.direction === 'lower_is_better';
-    const additive = isAdditive(def);
+    const additive = bucketKind(def) === 'additive';
     const base = {
       current: series.map((p) => num(p.value)),
       previous: series.map((_, i) => num(((prev.series || [])[i] || {}).value)),
@@ -161,9 +167,9 @@ export function openKpiChart({ item, subject, kind, period }) {
     chart = simpleChart({ label: t('scorecards.kpi_chart.chart_label', { kpi: kpiName, name: subjectName }), height: 320, id: 'sc-kpi-chart' });
     const draw = () => {
       const cum = additive && cumulative.checked;
-      const comparable = !additive || cum;
+      const comparable = bucketKind(def) === 'level' || cum;
       const values = cum ? { current: running(base.current), previous: running(base.previous) } : base;
-      hint.textContent = comparable ? bandsText(cur.thresholds, lower, fmt) : t('scorecards.kpi_chart.target_hint');
+      hint.textContent = comparable ? bandsText(cur.thresholds, lower, fmt) : additive ? t('scorecards.kpi_chart.target_hint') : '';
       hint.hidden = !hint.textContent;
       // data-drawn marks the end of ECharts' animation (screenshots, tests).
       chart.el.dataset.drawn = 'false';
