@@ -19,7 +19,10 @@ let built = null; // [{id, type, title, grid}] as the builder showed them before
 
 const CARD = (id) => `.builder-card[data-widget-id="${id}"]`;
 
-/** Every widget has finished loading (state set, not busy) and every chart has drawn pixels. */
+/**
+ * Every widget has finished loading (state set, not busy) and every chart has finished drawing,
+ * animation included (data-rendered, from ECharts' "finished" event), with pixels on its canvas.
+ */
 async function settled(gridSelector) {
   await page.waitForFunction((sel) => {
     const ws = [...document.querySelectorAll(`${sel} .widget`)];
@@ -33,7 +36,8 @@ async function settled(gridSelector) {
     return ws.length > 0 && document.querySelector(sel).getAttribute('aria-busy') !== 'true'
       && ws.every((w) => w.dataset.state !== 'loading' && w.getAttribute('aria-busy') !== 'true')
       && ws.filter((w) => w.dataset.state === 'ready' && w.querySelector('.widget-chart'))
-        .every((w) => [...w.querySelectorAll('canvas')].some((c) => drawn(c) > 200));
+        .every((w) => w.querySelector('.widget-chart').dataset.rendered === 'true'
+          && [...w.querySelectorAll('canvas')].some((c) => drawn(c) > 200));
   }, gridSelector);
 }
 
@@ -93,8 +97,6 @@ s.test('validation: a pie without one grouping is refused next to the form', asy
   await dialog.locator('#wd-submit').click();
   await dialog.locator('#wd-type[aria-invalid="true"]').waitFor();
   assert(/exactly one grouping/.test(await dialog.locator('.field-error:not([hidden])').first().textContent()), 'pie grouping message');
-  // The server's own check shows too: two measures on the same field and aggregate are refused here first,
-  // an unknown KPI type cannot be chosen at all; close and start again.
   await dialog.locator('.dialog-header button').click();
 });
 

@@ -623,6 +623,8 @@ export function createWidget(def, { onDrill, onShowData, onSelect } = {}) {
           disposeCharts();
           replace(content, chartEl);
           chart = initChart(echarts, chartEl);
+          // Set once drawing and its animation are done: marks are clickable where they are shown.
+          chart.on('finished', () => { chartEl.dataset.rendered = 'true'; });
           chart.on('click', (params) => {
             if (!current) return;
             const point = drillable ? drillPoint(actualType, current, params) : null;
@@ -637,6 +639,7 @@ export function createWidget(def, { onDrill, onShowData, onSelect } = {}) {
             if (point && onDrill) onDrill(def, point);
           });
         }
+        chartEl.dataset.rendered = 'false';
         chart.setOption(buildOption(def, actualType, data), { notMerge: true });
         chartEl.setAttribute('aria-label', `${title}. ${t('dashboards.chart_hint')}`);
       } else if (actualType === 'kpi') {
