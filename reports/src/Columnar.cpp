@@ -445,7 +445,7 @@ std::shared_ptr<Table> Store::loadFull(const Dataset& ds, std::uint64_t generati
         }
     }
     t->generation = generation;
-    t->loadedAt = Clock::now();
+    t->loadedAt = t->refreshedAt = Clock::now();
     t->touch();
     t->loadMs = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     Poco::Logger::get("atrium.reports").information("columnar: loaded %s, %z rows, %z MB in %.0f ms", ds.id, t->rows,
@@ -453,7 +453,7 @@ std::shared_ptr<Table> Store::loadFull(const Dataset& ds, std::uint64_t generati
     return t;
 }
 
-bool Store::refreshIncremental(Entry& e, const Dataset& ds, std::uint64_t generation) {
+bool Store::refreshIncremental(Entry& e, const Dataset& ds, std::uint64_t generation, bool countCheck) {
     std::shared_ptr<Table> t;
     {
         std::shared_lock r(e.rw);
@@ -483,8 +483,8 @@ bool Store::refreshIncremental(Entry& e, const Dataset& ds, std::uint64_t genera
         changed.push_back(std::move(row));
         if (changed.size() > t->rows / 5 + 1000) return false; // a bulk change: reload instead
     }
-    std::int64_t count = 0;
-    {
+    std::int64_t count = -1;
+    if (countCheck) {
         auto c = conn->prepare("SELECT COUNT(*) FROM " + ds.from);
         if (c->step()) count = store::asInt(c->column(0));
     }
@@ -510,8 +510,9 @@ bool Store::refreshIncremental(Entry& e, const Dataset& ds, std::uint64_t genera
             if (wm > t->watermark) t->watermark = std::move(wm);
         }
     }
-    if (static_cast<std::int64_t>(t->rows) != count) return false; // rows were deleted
+    if (count >= 0 && static_cast<std::int64_t>(t->rows) != count) return false; // rows were deleted
     t->generation = generation;
+    t->refreshedAt = Clock::now();
     ++t->incrementalRefreshes;
     return true;
 }
@@ -540,9 +541,21 @@ void Store::makeRoom(std::size_t bytes, const std::string& except) {
     }
 }
 
-bool Store::ensure(Entry& e, const Dataset& ds, std::uint64_t generation) {
+bool Store::ensure(Entry& e, const Dataset& ds, std::uint64_t generation, std::optional<Clock::time_point> quarantineEnd) {
+    // Inside a quarantine (a write announced from inside its transaction, commit pending) a
+    // table is never trusted as it stands: a keyed one re-reads what changed on every query,
+    // an unkeyed one leaves the query to SQL. The first query after the quarantine refreshes
+    // once more, with the deletion check.
+    const bool quarantined = quarantineEnd && Clock::now() < *quarantineEnd;
+    if (quarantined && ds.refreshKey.empty()) return false;
     auto fresh = [&] {
-        return e.table && e.table->generation == generation && Clock::now() - e.table->loadedAt < kMaxAge;
+        const auto now = Clock::now();
+        return !quarantined && e.table && e.table->generation == generation && now - e.table->refreshedAt < kMaxAge &&
+               !(e.table->recheckAt && now >= *e.table->recheckAt);
+    };
+    auto stamp = [&](Table& t) {
+        t.recheckAt.reset();
+        if (quarantined) t.recheckAt = *quarantineEnd;
     };
     {
         std::shared_lock r(e.rw);
@@ -560,15 +573,25 @@ bool Store::ensure(Entry& e, const Dataset& ds, std::uint64_t generation) {
             bool ok = false;
             {
                 std::shared_lock r(e.rw);
-                ok = e.table && e.table->generation != generation; // a write, not age: try the cheap way
+                // A write, a recheck after one, or age (writes nobody announced): the cheap way first.
+                ok = e.table != nullptr;
             }
-            if (ok && refreshIncremental(e, ds, generation)) {
+            if (ok && refreshIncremental(e, ds, generation, true)) { // deletions count even inside a quarantine
+                {
+                    std::unique_lock w(e.rw);
+                    if (e.table) stamp(*e.table);
+                }
                 std::lock_guard lock(_mutex);
                 ++_incremental;
                 return true;
             }
         }
+        if (quarantined) {
+            std::shared_lock r(e.rw);
+            if (e.table) return false; // not a reload now: SQL until the quarantine ends
+        }
         auto t = loadFull(ds, generation);
+        stamp(*t);
         std::unique_lock w(e.rw);
         e.table = std::move(t);
         std::lock_guard lock(_mutex);
@@ -591,7 +614,8 @@ bool Store::ensure(Entry& e, const Dataset& ds, std::uint64_t generation) {
 }
 
 std::optional<Rows> Store::aggregate(const identity::Principal& p, const Dataset& ds, const Query& q,
-                                     const std::vector<std::string>& types, std::uint64_t generation) {
+                                     const std::vector<std::string>& types, std::uint64_t generation,
+                                     std::optional<Clock::time_point> quarantineEnd) {
     if (!_options.enabled) return std::nullopt;
     // Cheap refusals before any loading.
     if ((q.scope.ownerId || q.scope.ownerInSet) && ds.ownerColumn.empty()) return std::nullopt;
@@ -604,7 +628,7 @@ std::optional<Rows> Store::aggregate(const identity::Principal& p, const Dataset
         if (f && f->type == "datetime") return std::nullopt; // SQL groups by the full timestamp
     }
     auto e = entry(ds.id);
-    if (!ensure(*e, ds, generation)) {
+    if (!ensure(*e, ds, generation, quarantineEnd)) {
         std::lock_guard lock(_mutex);
         ++_declined;
         return std::nullopt;

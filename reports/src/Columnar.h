@@ -37,7 +37,7 @@ namespace atrium::reports::columnar {
 struct Options {
     bool enabled = true;
     std::size_t memoryBudget = std::size_t{384} << 20; ///< bytes for all tables together
-    std::chrono::seconds fullReloadAfter{900};          ///< incremental tables are reloaded in full this often
+    std::chrono::seconds fullReloadAfter{3600};         ///< incremental tables are reloaded in full this often
     std::size_t chunkRows = 200000;                     ///< rows per read when loading by key
 };
 
@@ -66,7 +66,9 @@ struct Table {
     std::string watermark;          ///< the largest "updated" value seen
     std::size_t rows = 0;
     std::uint64_t generation = 0;
-    std::chrono::steady_clock::time_point loadedAt;
+    std::chrono::steady_clock::time_point loadedAt;    ///< last full load
+    std::chrono::steady_clock::time_point refreshedAt; ///< last full load or incremental refresh
+    std::optional<std::chrono::steady_clock::time_point> recheckAt; ///< refreshed during a quarantine: again after this
     mutable std::atomic<std::int64_t> usedAt{0}; ///< steady_clock ticks of the last query (eviction order)
     void touch() const { usedAt = std::chrono::steady_clock::now().time_since_epoch().count(); }
     std::uint64_t incrementalRefreshes = 0;
@@ -90,8 +92,12 @@ public:
     /// Aggregates `q` (already validated by the engine) over the dataset's table, refreshing it
     /// first when it is older than `generation`. `types`: the output type of every column the
     /// result has (as execute computes them). nullopt: use SQL.
+    /// `quarantineEnd`: the dataset had a write announced from inside the writer's transaction;
+    /// a table refreshed before this moment is refreshed once more after it (the commit may
+    /// have come after the refresh read).
     std::optional<Rows> aggregate(const identity::Principal& p, const Dataset& ds, const Query& q,
-                                  const std::vector<std::string>& types, std::uint64_t generation);
+                                  const std::vector<std::string>& types, std::uint64_t generation,
+                                  std::optional<std::chrono::steady_clock::time_point> quarantineEnd = std::nullopt);
     /// Forgets a dataset's table (definitions changed).
     void drop(const std::string& datasetId);
     void clear();
@@ -109,9 +115,11 @@ private:
     };
     std::shared_ptr<Entry> entry(const std::string& id);
     /// Loads or refreshes so that the table is at `generation`; false when it cannot be.
-    bool ensure(Entry& e, const Dataset& ds, std::uint64_t generation);
+    bool ensure(Entry& e, const Dataset& ds, std::uint64_t generation,
+                std::optional<std::chrono::steady_clock::time_point> quarantineEnd);
     std::shared_ptr<Table> loadFull(const Dataset& ds, std::uint64_t generation);
-    bool refreshIncremental(Entry& e, const Dataset& ds, std::uint64_t generation);
+    /// Re-reads rows changed since the watermark; `countCheck` compares row counts (deletions).
+    bool refreshIncremental(Entry& e, const Dataset& ds, std::uint64_t generation, bool countCheck);
     void makeRoom(std::size_t bytes, const std::string& except);
 
     store::DatabasePtr _db;

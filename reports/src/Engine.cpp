@@ -665,16 +665,16 @@ Result Engine::execute(const identity::Principal& p, const Dataset& ds, const Qu
     std::optional<columnar::Rows> fast;
     {
         std::uint64_t gen = 0;
-        bool quarantined = false;
+        std::optional<std::chrono::steady_clock::time_point> quarantineEnd;
         {
             std::lock_guard lock(_cacheMutex);
             gen = _generations[ds.id];
             auto qit = _quarantine.find(ds.id);
-            quarantined = qit != _quarantine.end() && std::chrono::steady_clock::now() < qit->second;
+            if (qit != _quarantine.end() && std::chrono::steady_clock::now() < qit->second) quarantineEnd = qit->second;
         }
-        // A write may be committing right now: the SQL sees it once committed, a table loaded
-        // now might not.
-        if (!quarantined) fast = _columns->aggregate(p, ds, q, types, gen);
+        // A write may be committing right now: a table refreshed now is refreshed once more
+        // when the quarantine ends (results are not cached meanwhile).
+        fast = _columns->aggregate(p, ds, q, types, gen, quarantineEnd);
     }
     if (fast) {
         r.rows = Json::array();

@@ -257,9 +257,13 @@ TEST_P(Columnar, AnnouncedWritesShowAtOnceAndDeletionsReloadInFull) {
         c->exec(statement);
         host->host().plugins().events().publish(topic, "{}");
     };
-    auto settled = [&] {
-        // Right after an event the dataset is quarantined (a writer may still be committing):
-        // the SQL answers. Then the table refreshes and answers again.
+    auto settled = [&](const char* engineNow) {
+        // Right after an event the dataset is quarantined (the writer may still be committing):
+        // every query re-reads what changed; once it is over the table is checked once more.
+        auto now = total();
+        EXPECT_EQ(now["engine"], engineNow);
+        EXPECT_NEAR(now["rows"][0][0].get<double>(), sql("SELECT SUM(amount) FROM col_deals"), 0.01);
+        EXPECT_EQ(now["rows"][0][1].get<double>(), sql("SELECT COUNT(*) FROM col_deals"));
         std::this_thread::sleep_for(std::chrono::milliseconds(1600));
         return total();
     };
@@ -267,32 +271,43 @@ TEST_P(Columnar, AnnouncedWritesShowAtOnceAndDeletionsReloadInFull) {
     write("INSERT INTO col_deals (owner_id, department_id, stage, status, region, amount, probability, created_at, updated_at) VALUES (" +
               std::to_string(rep1) + ", " + std::to_string(eastSub) + ", 'won', 'won', 'North', 4321.5, 10, '2025-02-01 10:00:00', '2026-01-01 00:00:00')",
           "fixture.deal.created");
-    auto immediate = total();
-    EXPECT_EQ(immediate["engine"], "sql");
-    EXPECT_NEAR(immediate["rows"][0][0].get<double>(), sql("SELECT SUM(amount) FROM col_deals"), 0.01);
-    auto afterInsert = settled();
+    auto afterInsert = settled("columnar");
     EXPECT_EQ(afterInsert["engine"], "columnar");
     EXPECT_NEAR(afterInsert["rows"][0][0].get<double>(), sql("SELECT SUM(amount) FROM col_deals"), 0.01);
     EXPECT_EQ(afterInsert["rows"][0][1], 801);
 
     write("UPDATE col_deals SET amount = amount + 1000, updated_at = '2026-01-01 00:00:05' WHERE id IN (3, 5)", "fixture.deal.updated");
-    auto afterUpdate = settled();
+    auto afterUpdate = settled("columnar");
     EXPECT_EQ(afterUpdate["engine"], "columnar");
     EXPECT_NEAR(afterUpdate["rows"][0][0].get<double>(), afterInsert["rows"][0][0].get<double>() + 2000, 0.01);
 
     auto stats = engine().columns().stats();
     bool sawIncremental = false;
     for (const auto& t : stats["tables"])
-        if (t["dataset"] == "fixture.cdeals") sawIncremental = t.value("incremental_refreshes", 0) >= 2;
+        if (t["dataset"] == "fixture.cdeals") sawIncremental = t.value("incremental_refreshes", 0) >= 4;
     EXPECT_TRUE(sawIncremental) << stats.dump();
     const auto fullLoads = stats["full_loads"].get<int>();
 
     write("DELETE FROM col_deals WHERE id = 7", "fixture.deal.deleted");
-    auto afterDelete = settled();
+    auto afterDelete = settled("sql"); // a deletion: SQL until the quarantine is over, then a full reload
     EXPECT_EQ(afterDelete["engine"], "columnar");
     EXPECT_EQ(afterDelete["rows"][0][1], 800);
     EXPECT_NEAR(afterDelete["rows"][0][0].get<double>(), sql("SELECT SUM(amount) FROM col_deals"), 0.01);
-    EXPECT_EQ(engine().columns().stats()["full_loads"].get<int>(), fullLoads + 1) << "a deletion reloads the table";
+    EXPECT_GE(engine().columns().stats()["full_loads"].get<int>(), fullLoads + 1) << "a deletion reloads the table";
+
+    // A writer announces its change from inside its transaction and commits a moment later: the
+    // query that raced the commit may miss it, but the first one after the commit does not.
+    {
+        auto w = host->host().db()->acquire();
+        store::Transaction tx(*w);
+        w->exec("UPDATE col_deals SET amount = amount + 500, updated_at = '2026-01-01 00:00:09' WHERE id = 11");
+        host->host().plugins().events().publish("fixture.deal.updated", "{}");
+        total(); // races the commit
+        tx.commit();
+    }
+    auto afterCommit = total();
+    EXPECT_EQ(afterCommit["engine"], "columnar");
+    EXPECT_NEAR(afterCommit["rows"][0][0].get<double>(), sql("SELECT SUM(amount) FROM col_deals"), 0.01);
 
     // The admin invalidate API (writes nobody announced) drops the table: the next query reloads.
     {

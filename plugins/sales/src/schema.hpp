@@ -255,5 +255,12 @@ INSERT INTO sales_score_rules (criterion, match_value, points) VALUES ('recency_
 INSERT INTO sales_score_rules (criterion, match_value, points) VALUES ('recency_days', '90', 5)
 )SQL";
 
+// Reports keep in-memory copies of these tables current by re-reading rows changed since a
+// watermark (Dataset::incremental): an index makes that a range read instead of a scan.
+inline constexpr const char* kMigration2 = R"SQL(
+CREATE INDEX sales_opps_updated ON sales_opportunities(updated_at);
+CREATE INDEX sales_leads_updated ON sales_leads(updated_at);
+CREATE INDEX sales_orders_updated ON sales_orders(updated_at)
+)SQL";
 
 } // namespace sales
