@@ -76,6 +76,7 @@ void Host::migrate(const std::function<void(const std::string&)>& progress) {
     if (progress && steps.empty()) progress("core schema is up to date (version " + std::to_string(migrator.currentVersion("core")) + ")");
     _identity->ensureRolesAndGrants(identity::Identity::corePermissions());
     _identity->ensureRootDepartment();
+    for (auto& ext : _extensions) ext->migrate(*this, progress);
     loadPlugins();
     if (progress)
         for (const auto& st : _plugins->status())

@@ -37,6 +37,9 @@ public:
     virtual ~HostExtension() = default;
     virtual void start(class Host& host) = 0;
     virtual void stop() {}
+    /// Applies the extension's own schema migrations (called by Host::migrate, i.e. by
+    /// `atrium init`, `migrate` and `demo`, and again harmlessly at start).
+    virtual void migrate(class Host& /*host*/, const std::function<void(const std::string&)>& /*progress*/) {}
 };
 
 /// Parses "HOST:PORT" (or ":PORT"); throws std::invalid_argument with a sentence.

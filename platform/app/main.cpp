@@ -173,6 +173,7 @@ private:
 
     int initCommand(const Settings& s, const HostOptions& options) {
         Host host(options);
+        installExtensions(host);
         host.migrate([](const std::string& line) { std::cout << line << "\n"; });
         const auto email = s.flag("admin-email", "admin@example.com");
         if (auto existing = host.identity().findUser(email)) {
@@ -195,6 +196,7 @@ private:
 
     int migrateCommand(const HostOptions& options) {
         Host host(options);
+        installExtensions(host);
         host.migrate([](const std::string& line) { std::cout << line << "\n"; });
         return EXIT_OK;
     }
@@ -247,6 +249,7 @@ private:
         }
         const auto started = std::chrono::steady_clock::now();
         Host host(options);
+        installExtensions(host);
         host.migrate();
         ProgressBar bar;
         const auto core = seedCoreDemo(*host.db(), size, seed, [&](double f, const std::string& m) { bar.show("core", f, m); });

@@ -41,12 +41,19 @@ http::Route route(std::string method, std::string pattern, std::string permissio
     return r;
 }
 
+void ReportingExtension::migrate(app::Host& host, const std::function<void(const std::string&)>& progress) {
+    store::Migrator migrator(*host.db());
+    auto steps = migrator.apply("reports", migrations(), [&](const store::MigrationStep& s) {
+        Poco::Logger::get("atrium.reports").information("applied reports migration %d: %s", s.version, s.name);
+        if (progress) progress("applied reports migration " + std::to_string(s.version) + ": " + s.name);
+    });
+    if (progress && steps.empty())
+        progress("reports schema is up to date (version " + std::to_string(migrator.currentVersion("reports")) + ")");
+}
+
 void ReportingExtension::start(app::Host& host) {
     _host = &host;
-    store::Migrator migrator(*host.db());
-    migrator.apply("reports", migrations(), [](const store::MigrationStep& s) {
-        Poco::Logger::get("atrium.reports").information("applied reports migration %d: %s", s.version, s.name);
-    });
+    migrate(host, nullptr); // a database initialised before the extension existed
 
     using S = identity::Scope;
     host.identity().declarePermissions(

@@ -22,6 +22,8 @@ public:
     /// Migrates, declares permissions, subscribes to events, registers routes.
     void start(app::Host& host) override;
     void stop() override;
+    /// Applies the reports schema migrations (owner "reports").
+    void migrate(app::Host& host, const std::function<void(const std::string&)>& progress) override;
     Engine& engine() { return *_engine; }
 
 private:

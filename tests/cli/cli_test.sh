@@ -31,6 +31,10 @@ check "bad database URL: exit non-zero naming the valid forms" bash -c "[ $rc -n
 
 out="$("$atrium" init --db "$db" 2>&1)"
 check "init prints a generated password once" grep -q "Password (shown once" <<<"$out"
+check "init applies the reporting engine's migrations too" grep -q "applied reports migration 2" <<<"$out"
+out="$("$atrium" migrate --db "$db" 2>&1)"
+check "migrate on a current database says each schema is up to date" \
+  bash -c "grep -q 'core schema is up to date' <<<\"$out\" && grep -q 'reports schema is up to date' <<<\"$out\""
 out="$("$atrium" init --db "$db" 2>&1)"; rc=$?
 check "init again is harmless and says so" bash -c "[ $rc -eq 0 ] && grep -q 'already exists' <<<\"$out\""
 err="$("$atrium" user add --db "$db" --email x@example.com --name X --password password 2>&1)"; rc=$?
