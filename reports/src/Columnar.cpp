@@ -138,6 +138,26 @@ struct IdSet {
 
 using Pred = std::function<bool(std::size_t)>;
 
+/// Drops dictionary entries no row uses any more (after updates), renumbering the codes.
+void compact(Column& c) {
+    std::vector<std::uint32_t> remap(c.dict.size() + 1, 0);
+    for (auto code : c.code) remap[code] = 1;
+    std::size_t live = 0;
+    for (std::size_t i = 1; i < remap.size(); ++i) live += remap[i];
+    if (live == c.dict.size()) return;
+    std::vector<std::string> dict;
+    dict.reserve(live);
+    for (std::size_t i = 1; i < remap.size(); ++i)
+        if (remap[i]) {
+            dict.push_back(std::move(c.dict[i - 1]));
+            remap[i] = static_cast<std::uint32_t>(dict.size());
+        }
+    for (auto& code : c.code) code = remap[code];
+    c.dict = std::move(dict);
+    c.dictIndex.clear();
+    for (std::size_t i = 0; i < c.dict.size(); ++i) c.dictIndex.emplace(c.dict[i], static_cast<std::uint32_t>(i + 1));
+}
+
 std::string lowerAscii(std::string s) {
     for (auto& ch : s)
         if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
@@ -153,24 +173,35 @@ std::optional<Pred> compileFilter(const Table& t, const Filter& f) {
     if (!c) return std::nullopt;
     const auto& op = f.op;
     if (c->kind == Column::Kind::Text) {
-        // Decide per dictionary entry, then look codes up.
+        if (c->ambiguous) return std::nullopt;
+        // Under a collation ('Won' = 'won', 'é' = 'e', trailing spaces ignored) a value that is
+        // byte-equal to a dictionary entry matches exactly that entry (entries do not collide,
+        // else the column is ambiguous); a value equal to none may still match one: SQL decides.
+        auto present = [&](const Json& v) { return !c->collationSensitive || c->dictIndex.count(v.get<std::string>()); };
         auto match = std::make_shared<std::vector<std::uint8_t>>(c->dict.size() + 1, 0);
         if ((op == "=" || op == "!=") && f.value.is_null()) {
             (*match)[0] = op == "=" ? 1 : 0;
             for (std::size_t i = 1; i <= c->dict.size(); ++i) (*match)[i] = op == "=" ? 0 : 1;
         } else if (op == "=" || op == "!=") {
-            if (!f.value.is_string()) return std::nullopt;
+            if (!f.value.is_string() || !present(f.value)) return std::nullopt;
             const auto& s = f.value.get_ref<const std::string&>();
             for (std::size_t i = 0; i < c->dict.size(); ++i) (*match)[i + 1] = (c->dict[i] == s) == (op == "=");
         } else if (op == "in") {
             std::set<std::string> values;
             for (const auto& v : f.value) {
-                if (!v.is_string()) return std::nullopt;
+                if (!v.is_string() || !present(v)) return std::nullopt;
                 values.insert(v.get<std::string>());
             }
             for (std::size_t i = 0; i < c->dict.size(); ++i) (*match)[i + 1] = values.count(c->dict[i]) ? 1 : 0;
         } else if (op == "contains") {
             const auto needle = lowerAscii(f.value.get<std::string>());
+            if (c->collationSensitive) {
+                // ASCII case folding is what the collation does only when everything is ASCII.
+                auto ascii = [](const std::string& x) { return std::all_of(x.begin(), x.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; }); };
+                if (!ascii(needle)) return std::nullopt;
+                for (const auto& e : c->dict)
+                    if (!ascii(e)) return std::nullopt;
+            }
             for (std::size_t i = 0; i < c->dict.size(); ++i)
                 (*match)[i + 1] = lowerAscii(c->dict[i]).find(needle) != std::string::npos ? 1 : 0;
         } else {
@@ -396,6 +427,7 @@ std::shared_ptr<Table> Store::loadFull(const Dataset& ds, std::uint64_t generati
         Column c;
         c.type = type;
         c.kind = kindOf(type);
+        c.collationSensitive = c.kind == Column::Kind::Text && _db->dialect().backend() == store::Backend::Mysql;
         perRow += c.kind == Column::Kind::F64 ? 8 : 4;
         t->columns.push_back(std::move(c));
     }
@@ -444,6 +476,7 @@ std::shared_ptr<Table> Store::loadFull(const Dataset& ds, std::uint64_t generati
             ++t->rows;
         }
     }
+    checkCollation(*conn, ds, *t);
     t->generation = generation;
     t->loadedAt = t->refreshedAt = Clock::now();
     t->touch();
@@ -491,6 +524,8 @@ bool Store::refreshIncremental(Entry& e, const Dataset& ds, std::uint64_t genera
 
     std::unique_lock w(e.rw);
     if (e.table != t) return false;
+    std::vector<std::size_t> dictSizes;
+    for (const auto& c : t->columns) dictSizes.push_back(c.dict.size());
     for (const auto& row : changed) {
         const auto key = store::asInt(row[static_cast<std::size_t>(keyIndex)]);
         auto it = std::lower_bound(t->keys.begin(), t->keys.end(), key);
@@ -511,10 +546,39 @@ bool Store::refreshIncremental(Entry& e, const Dataset& ds, std::uint64_t genera
         }
     }
     if (count >= 0 && static_cast<std::int64_t>(t->rows) != count) return false; // rows were deleted
+    bool grew = false;
+    for (std::size_t i = 0; i < t->columns.size(); ++i) {
+        auto& col = t->columns[i];
+        if (!col.collationSensitive || changed.empty()) continue;
+        if (col.dict.size() != dictSizes[i]) grew = true;
+        compact(col); // values updated away must not answer for a filter value
+    }
+    if (grew) checkCollation(*conn, ds, *t);
     t->generation = generation;
     t->refreshedAt = Clock::now();
     ++t->incrementalRefreshes;
     return true;
+}
+
+void Store::checkCollation(store::Connection& c, const Dataset& ds, Table& t) {
+    std::string sql;
+    std::vector<std::size_t> text;
+    for (std::size_t i = 0; i < t.columns.size(); ++i)
+        if (t.columns[i].collationSensitive) {
+            sql += (sql.empty() ? "SELECT " : ", ") + std::string("COUNT(DISTINCT ") + Dataset::col(t.names[i]) + ")";
+            text.push_back(i);
+        }
+    if (text.empty()) return;
+    auto st = c.prepare(sql + " FROM " + ds.from);
+    if (!st->step()) return;
+    for (std::size_t k = 0; k < text.size(); ++k) {
+        auto& col = t.columns[text[k]];
+        // COUNT(DISTINCT) compares under the collation; fewer than the byte-distinct values
+        // means some of them are "equal" to the database.
+        col.ambiguous = static_cast<std::size_t>(store::asInt(st->column(static_cast<int>(k)))) != col.dict.size();
+        if (col.ambiguous)
+            Poco::Logger::get("atrium.reports").information("columnar: %s.%s has values equal under the collation; SQL groups it", ds.id, t.names[text[k]]);
+    }
 }
 
 void Store::makeRoom(std::size_t bytes, const std::string& except) {
@@ -794,6 +858,7 @@ std::optional<Rows> Store::aggregate(const identity::Principal& p, const Dataset
         GroupColumn g;
         g.codes.resize(sel.size());
         if (c->kind == Column::Kind::Text) {
+            if (c->ambiguous) return std::nullopt;
             // Only the dictionary entries that occur get a group value; codes stay the dictionary's.
             for (std::size_t i = 0; i < sel.size(); ++i) g.codes[i] = c->code[sel[i]];
             g.values.reserve(c->dict.size());
@@ -888,6 +953,7 @@ std::optional<Rows> Store::aggregate(const identity::Principal& p, const Dataset
             if (c.agg != Agg::Count && c.agg != Agg::Distinct && c.agg != Agg::CountAll &&
                 (c.col->kind == Column::Kind::Text || c.col->kind == Column::Kind::Day))
                 return std::nullopt;
+            if (c.agg == Agg::Distinct && c.col->ambiguous) return std::nullopt;
         } else if (c.agg == Agg::Distinct) {
             return std::nullopt;
         }

@@ -50,6 +50,11 @@ struct Column {
     std::vector<std::uint32_t> code;   ///< Text: 0 = NULL, else 1 + index into dict
     std::vector<std::string> dict;
     std::unordered_map<std::string, std::uint32_t> dictIndex;
+    /// Text compared under a case- and accent-insensitive collation (MariaDB): set when two
+    /// dictionary entries are equal under it, so grouping and filtering by this column are left
+    /// to the database.
+    bool collationSensitive = false; ///< the database compares text by a collation, not bytes
+    bool ambiguous = false;
 
     static constexpr std::int32_t kNull = INT32_MIN;
     bool null(std::size_t row) const;
@@ -118,6 +123,8 @@ private:
     bool ensure(Entry& e, const Dataset& ds, std::uint64_t generation,
                 std::optional<std::chrono::steady_clock::time_point> quarantineEnd);
     std::shared_ptr<Table> loadFull(const Dataset& ds, std::uint64_t generation);
+    /// MariaDB: marks text columns whose distinct values collide under the collation.
+    void checkCollation(store::Connection& c, const Dataset& ds, Table& t);
     /// Re-reads rows changed since the watermark; `countCheck` compares row counts (deletions).
     bool refreshIncremental(Entry& e, const Dataset& ds, std::uint64_t generation, bool countCheck);
     void makeRoom(std::size_t bytes, const std::string& except);
