@@ -91,15 +91,49 @@ std::vector<Json> builtinDashboards(Engine& engine) {
     return out;
 }
 
+namespace {
+/// Open-pipeline KPIs (filtered to status = open) measure what is still to close; their value
+/// in the previous period is what was left open then (close to nothing), so they make poor
+/// period-over-period scorecard items.
+bool openPipeline(const Json& k) {
+    auto isOpen = [](const Json& filters) {
+        if (!filters.is_array()) return false;
+        for (const auto& f : filters)
+            if (f.value("field", std::string()) == "status" && f.value("value", Json()) == "open") return true;
+        return false;
+    };
+    if (isOpen(k.value("filters", Json()))) return true;
+    if (k.contains("measure") && isOpen(k["measure"].value("filters", Json()))) return true;
+    return false;
+}
+
+/// A sensible target: revenue against the owner's monthly quotas when the sales quotas exist,
+/// the KPI's own "good" threshold when it declares one, else last period + 10 %.
+Json targetFor(Engine& engine, const Json& k) {
+    const auto id = k.value("id", std::string());
+    if (id == "sales.won_revenue" && engine.dataset("sales.quota_attainment"))
+        return {{"type", "quota"},
+                {"dataset", "sales.quota_attainment"},
+                {"measure", {{"field", "quota"}, {"aggregate", "sum"}}},
+                {"time", "period_start"},
+                {"filters", Json::array({{{"field", "period_type"}, {"op", "="}, {"value", "month"}}})}};
+    if (k.contains("thresholds") && k["thresholds"].is_object() && k["thresholds"].value("good", Json()).is_number())
+        return {{"type", "fixed"}, {"value", k["thresholds"]["good"]}};
+    return {{"type", "last_period"}, {"uplift_pct", 10}};
+}
+} // namespace
+
 std::vector<Json> builtinScorecards(Engine& engine) {
     std::vector<Json> out;
-    const auto kpis = salesKpis(engine);
+    std::vector<Json> kpis;
+    for (auto& k : salesKpis(engine))
+        if (!openPipeline(k)) kpis.push_back(std::move(k));
     if (kpis.empty()) return out;
     const std::size_t n = std::min<std::size_t>(5, kpis.size());
     Json items = Json::array();
     for (std::size_t i = 0; i < n; ++i) {
         const int weight = i == 0 ? 100 - static_cast<int>(100 / n) * static_cast<int>(n - 1) : static_cast<int>(100 / n);
-        items.push_back({{"kpi", kpis[i]["id"]}, {"weight", weight}, {"target", {{"type", "last_period"}, {"uplift_pct", 10}}}});
+        items.push_back({{"kpi", kpis[i]["id"]}, {"weight", weight}, {"target", targetFor(engine, kpis[i])}});
     }
     Json base = {{"items", items}, {"cap", 1.2}, {"bands", {{"green", 1.0}, {"amber", 0.8}}}};
     Json rep = base;
