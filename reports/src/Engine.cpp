@@ -238,6 +238,7 @@ Json Engine::catalogFor(const identity::Principal& p) {
             Json fj = {{"name", f.name}, {"kind", f.kind}, {"type", f.type}, {"label", f.label}};
             if (!f.aggregate.empty()) fj["aggregate"] = f.aggregate;
             if (!f.lookup.empty()) fj["lookup"] = f.lookup;
+            if (!f.valueLabels.empty()) fj["labels"] = f.valueLabels; // the builder offers them as filter values
             fields.push_back(fj);
         }
         Json d = {{"id", ds->id}, {"plugin", ds->plugin}, {"name", ds->name}, {"fields", fields},
@@ -756,22 +757,69 @@ Result Engine::execute(const identity::Principal& p, const Dataset& ds, const Qu
         r.meta["truncated"] = true;
     }
 
-    // Names for id dimensions (owner, department, account), so charts can label them.
+    // Names for id dimensions (owner, department, account, a plugin's table) and for enumeration
+    // values a field declares labels for, so charts can label them.
     Json lookups = Json::object();
     for (const auto& d : q.dimensions) {
         const auto* f = ds.field(d);
+        const bool declared = f && (!f->tableLookup.empty() || !f->valueLabels.empty());
         std::string lk = f ? f->lookup : (d == ds.ownerColumn ? "users" : d == ds.departmentColumn ? "departments" : "");
-        if (lk.empty()) continue;
+        if (lk.empty() && !declared) continue;
         const auto idx = static_cast<std::size_t>(std::find(names.begin(), names.end(), d) - names.begin());
         std::set<std::string> ids;
         for (const auto& row : r.rows)
             if (!row[idx].is_null()) ids.insert(row[idx].is_string() ? row[idx].get<std::string>() : row[idx].dump());
         if (ids.empty()) continue;
-        auto m = lookupNames(lk, {ids.begin(), ids.end()}, p.locale);
+        auto m = declared ? lookupNames(*f, {ids.begin(), ids.end()}, p.locale) : lookupNames(lk, {ids.begin(), ids.end()}, p.locale);
+        if (declared && m.empty()) continue; // no value has a name: the raw values stand
         lookups[d] = m;
     }
     if (!lookups.empty()) r.meta["labels"] = lookups;
     return r;
+}
+
+std::map<std::string, std::string> Engine::lookupNames(const Field& f, const std::vector<std::string>& values, const std::string& locale) {
+    const bool zh = locale.rfind("zh", 0) == 0;
+    std::map<std::string, std::string> out;
+    if (!f.valueLabels.empty()) {
+        // A value without a label is left out: it is shown as it is.
+        for (const auto& v : values)
+            if (auto it = f.valueLabels.find(v); it != f.valueLabels.end()) out[v] = it->value(zh ? "zh-CN" : "en", v);
+        return out;
+    }
+    if (f.tableLookup.empty()) return lookupNames(f.lookup, values, locale);
+    // Every identifier was validated at compile (one of the plugin's own tables); values are bound.
+    const auto& t = f.tableLookup;
+    const auto quote = [](const std::string& c) { return store::Dialect::quote(c); };
+    const auto name = zh && !t.labelZh.empty() ? "COALESCE(NULLIF(" + quote(t.labelZh) + ", ''), " + quote(t.label) + ")" : quote(t.label);
+    const auto sql = "SELECT " + quote(t.key) + ", " + name + " FROM " + quote(t.table) + " WHERE " + quote(t.key) + " IN (";
+    const bool integer = f.type == "integer";
+    try {
+        auto conn = db()->acquire();
+        for (std::size_t start = 0; start < values.size(); start += 500) {
+            std::string text = sql;
+            Values ps;
+            for (std::size_t i = start; i < std::min(values.size(), start + 500); ++i) {
+                if (integer) {
+                    try {
+                        ps.emplace_back(std::in_place_type<std::int64_t>, std::stoll(values[i]));
+                    } catch (const std::exception&) {
+                        continue; // not an id: nothing to name
+                    }
+                } else {
+                    ps.emplace_back(std::in_place_type<std::string>, values[i]);
+                }
+                text += ps.size() == 1 ? "?" : ",?";
+            }
+            if (ps.empty()) continue;
+            for (auto& row : conn->queryAll(text + ")", ps))
+                if (auto n = store::asText(row[1]); !n.empty()) out[store::asText(row[0])] = n;
+        }
+    } catch (const std::exception& e) {
+        // A declaration naming a table or column the database lacks: the values stay raw.
+        Poco::Logger::get("atrium.reports").warning("names for %s from %s: %s", f.name, t.table, std::string(e.what()));
+    }
+    return out;
 }
 
 std::map<std::string, std::string> Engine::lookupNames(const std::string& lookup, const std::vector<std::string>& ids,

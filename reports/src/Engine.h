@@ -65,6 +65,9 @@ public:
     /// Names for ids of a lookup ("users", "departments", "accounts").
     std::map<std::string, std::string> lookupNames(const std::string& lookup, const std::vector<std::string>& ids,
                                                    const std::string& locale);
+    /// Names for values of a field: its declared `labels`, its table lookup, else its built-in
+    /// lookup. Values without a name are absent from the map.
+    std::map<std::string, std::string> lookupNames(const Field& f, const std::vector<std::string>& values, const std::string& locale);
 
     // ---- KPIs ------------------------------------------------------------------------------
     struct KpiOptions {

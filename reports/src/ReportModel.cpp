@@ -24,6 +24,52 @@ std::string text(const Json& j, const char* key) {
     if (!j[key].is_string()) throw badRequest(std::string("'") + key + "' must be a string.");
     return j[key].get<std::string>();
 }
+/// The prefix every table of a plugin starts with: its id, non-alphanumerics as '_', then '_'.
+std::string tablePrefix(const std::string& plugin) {
+    std::string out;
+    for (char c : plugin) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    return out + "_";
+}
+
+/// "lookup": {table, key, label, label_zh?} — only the declaring plugin's own tables, and never
+/// from an admin-defined dataset (it could otherwise read names out of any table).
+TableLookup tableLookup(const Dataset& ds, const std::string& field, const Json& j) {
+    const auto where = "Dataset '" + ds.id + "', field '" + field + "': ";
+    if (ds.plugin == "reports") throw badRequest(where + "admin-defined datasets cannot look names up in a table.");
+    TableLookup t;
+    t.table = text(j, "table");
+    t.key = text(j, "key");
+    t.label = text(j, "label");
+    t.labelZh = text(j, "label_zh");
+    for (const auto& [k, v] : j.items())
+        if (k != "table" && k != "key" && k != "label" && k != "label_zh") throw badRequest(where + "the lookup has no member '" + k + "'.");
+    if (!validIdentifier(t.table)) throw badRequest(where + "lookup table '" + t.table + "' is not a table name.");
+    if (kForbiddenTables.count(t.table) || t.table.rfind(tablePrefix(ds.plugin), 0) != 0)
+        throw badRequest(where + "lookup table '" + t.table + "' is not one of the tables of '" + ds.plugin + "'.");
+    for (const auto* c : {&t.key, &t.label})
+        if (!validIdentifier(*c)) throw badRequest(where + "lookup column '" + *c + "' is not a column name.");
+    if (!t.labelZh.empty() && !validIdentifier(t.labelZh)) throw badRequest(where + "lookup column '" + t.labelZh + "' is not a column name.");
+    return t;
+}
+
+/// "labels": {value: {en, zh-CN} | "name"} — normalised to {value: {en, zh-CN}}.
+Json valueLabels(const Dataset& ds, const std::string& field, const Json& j) {
+    const auto where = "Dataset '" + ds.id + "', field '" + field + "': ";
+    if (!j.is_object()) throw badRequest(where + "'labels' maps values to {en, zh-CN} names.");
+    if (j.size() > 1000) throw badRequest(where + "more than 1000 labelled values; use a table lookup.");
+    Json out = Json::object();
+    for (const auto& [value, name] : j.items()) {
+        if (name.is_string()) {
+            out[value] = {{"en", name}, {"zh-CN", name}};
+        } else if (name.is_object() && name.contains("en") && name["en"].is_string() &&
+                   (!name.contains("zh-CN") || name["zh-CN"].is_string())) {
+            out[value] = {{"en", name["en"]}, {"zh-CN", name.value("zh-CN", name["en"].get<std::string>())}};
+        } else {
+            throw badRequest(where + "the label of '" + value + "' is not {en, zh-CN}.");
+        }
+    }
+    return out;
+}
 } // namespace
 
 bool validIdentifier(const std::string& s) {
@@ -80,8 +126,19 @@ Dataset compileDataset(const Json& def) {
         fd.aggregate = f.value("aggregate", fd.kind == "measure" ? "sum" : "");
         if (fd.kind == "measure" && !kAggregates.count(fd.aggregate))
             throw badRequest("Dataset '" + ds.id + "': aggregate '" + fd.aggregate + "' is unknown.");
-        fd.lookup = f.value("lookup", std::string());
-        if (fd.lookup.empty()) {
+        const Json lookup = f.value("lookup", Json());
+        if (lookup.is_object()) {
+            fd.tableLookup = tableLookup(ds, fd.name, lookup);
+        } else {
+            if (!lookup.is_null() && !lookup.is_string())
+                throw badRequest("Dataset '" + ds.id + "': the lookup of field '" + fd.name + "' is a name or {table, key, label, label_zh?}.");
+            fd.lookup = lookup.is_string() ? lookup.get<std::string>() : std::string();
+        }
+        if (f.contains("labels") && !f["labels"].is_null()) {
+            if (!lookup.is_null()) throw badRequest("Dataset '" + ds.id + "': field '" + fd.name + "' declares both labels and a lookup.");
+            fd.valueLabels = valueLabels(ds, fd.name, f["labels"]);
+        }
+        if (fd.lookup.empty() && fd.tableLookup.empty() && fd.valueLabels.empty()) {
             if (fd.name == "owner_id" || fd.name == "user_id") fd.lookup = "users";
             else if (fd.name == "department_id") fd.lookup = "departments";
             else if (fd.name == "account_id") fd.lookup = "accounts";

@@ -35,12 +35,24 @@ inline ReportError badRequest(const std::string& m) { return {400, "bad_request"
 inline ReportError forbidden(const std::string& m) { return {403, "forbidden", m}; }
 inline ReportError notFound(const std::string& m) { return {404, "not_found", m}; }
 
+/// Names for a field's values read from one of the declaring plugin's own tables:
+/// `SELECT key, label FROM table WHERE key IN (…)` (every identifier validated at compile).
+struct TableLookup {
+    std::string table;
+    std::string key;
+    std::string label;
+    std::string labelZh; ///< optional column with the Chinese name (falls back to `label`)
+    bool empty() const { return table.empty(); }
+};
+
 struct Field {
     std::string name;       ///< column name (validated identifier)
     std::string kind;       ///< dimension | measure | time
     std::string type;       ///< integer | real | money | text | date | datetime | boolean
     std::string aggregate;  ///< default aggregate of a measure
     std::string lookup;     ///< users | departments | accounts | "" : ids shown as names
+    TableLookup tableLookup; ///< "lookup": {table, key, label, label_zh?} : ids named from a plugin table
+    Json valueLabels = Json::object(); ///< "labels": {value: {en, zh-CN}} : names of enumeration values
     std::string acl;        ///< the name field denials use ("sales.opportunity.amount")
     Json label;
     bool numeric() const { return type == "integer" || type == "real" || type == "money" || type == "boolean"; }

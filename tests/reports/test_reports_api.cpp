@@ -2,11 +2,13 @@
 // dataset and KPIs declared with the SDK builders straight into the catalogue. Every expected
 // number is computed by the test's own SQL, never through the engine.
 #include "Dates.h"
+#include "ReportModel.h"
 #include "Reporting.h"
 #include "TestSupport.h"
 
 #include <atrium/sdk/reporting.hpp>
 
+#include <array>
 #include <cmath>
 #include <set>
 #include <thread>
@@ -758,6 +760,181 @@ TEST_P(ReportsApi, BuiltInSalesDashboardAndScorecardsFollowTheSalesCatalogue) {
     double weights = 0;
     for (const auto& it : Json(ev.json()["subjects"][0]["items"])) weights += num(it["weight"]);
     EXPECT_NEAR(weights, 100, 1e-9);
+}
+
+// Fields may name their values: declared bilingual labels for an enumeration, or names read from
+// one of the plugin's own tables. Results carry them in `labels` in the caller's locale; rows,
+// cross-filter keys and filters keep the raw values.
+TEST_P(ReportsApi, DeclaredLabelsAndTableLookupsNameValuesInTheCallersLocale) {
+    auto& h = host->host();
+    std::map<std::string, std::int64_t> stageIds;
+    {
+        auto c = h.db()->acquire();
+        c->exec(h.db()->dialect().expand(R"(CREATE TABLE fixture_stages (
+            id ${ID}, code ${STR} NOT NULL, name ${STR} NOT NULL, name_zh ${STR} NULL)${TABLE})"));
+        // "proposal" has no Chinese name: Chinese users see the English one.
+        const std::vector<std::array<const char*, 3>> stages = {
+            {"lead", "Lead", "线索"}, {"qualified", "Qualified", "已确认"}, {"proposal", "Proposal", nullptr}, {"won", "Closed won", "赢单"}, {"lost", "Closed lost", "输单"}};
+        for (const auto& [code, en, zh] : stages)
+            stageIds[code] = c->insert("INSERT INTO fixture_stages (code, name, name_zh) VALUES (?, ?, ?)",
+                                       {std::string(code), std::string(en), zh ? store::Value(std::string(zh)) : store::Value(nullptr)});
+        c->execute("UPDATE users SET locale = 'zh-CN' WHERE id = ?", {rep1});
+    }
+    h.identity().invalidateCaches();
+    h.plugins().catalog().add(plugins::Catalog::Kind::Dataset, "fixture",
+                              sdk::Dataset("fixture.named_deals")
+                                  .name("Named deals", "命名交易")
+                                  .query("SELECT d.id, d.owner_id, d.department_id, d.stage, s.id AS stage_id, d.status, d.amount, d.created_at "
+                                         "FROM fixture_deals d JOIN fixture_stages s ON s.code = d.stage")
+                                  .time("created_at", "Created", "创建时间")
+                                  .dimension("status", "Status", "状态")
+                                  .labels({{"open", "Open", "进行中"}, {"won", "Won", "赢单"}}) // "lost" keeps its raw text
+                                  .dimension("stage", "Stage code", "阶段代码")
+                                  .lookup("fixture_stages", "code", "name")
+                                  .dimension("stage_id", "Stage", "阶段", sdk::FieldType::Integer)
+                                  .lookup("fixture_stages", "id", "name", "name_zh")
+                                  .measure("amount", "Amount", "金额", sdk::Aggregate::Sum, sdk::FieldType::Money)
+                                  .scope("fixture.deal.read", "owner_id", "department_id")
+                                  .json());
+
+    auto en = login("mgr.east@example.com");
+    auto zh = login("rep1.east@example.com");
+    const auto query = [](test::Client& c, const char* dimension) {
+        auto r = c.post("/api/v1/reports/query", {{"dataset", "fixture.named_deals"}, {"measures", {"count"}}, {"dimensions", {dimension}}});
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r.json();
+    };
+    const auto id = [&](const char* code) { return std::to_string(stageIds.at(code)); };
+
+    // An enumeration: each value present, named in the caller's language; unlabelled values absent.
+    for (auto* c : {&en, &zh}) {
+        const bool chinese = c == &zh;
+        auto r = query(*c, "status");
+        std::set<std::string> raw;
+        for (const auto& row : r["rows"]) raw.insert(row[0].get<std::string>());
+        EXPECT_EQ(raw, (std::set<std::string>{"open", "won", "lost"})) << "rows keep the raw values: " << r.dump();
+        const Json expected = chinese ? Json{{"open", "进行中"}, {"won", "赢单"}} : Json{{"open", "Open"}, {"won", "Won"}};
+        EXPECT_EQ(r["labels"]["status"], expected) << r.dump();
+
+        // A table lookup by integer id, with the Chinese column where it has a value.
+        auto s = query(*c, "stage_id");
+        ASSERT_EQ(s["rows"].size(), 5u) << s.dump();
+        for (const auto& row : s["rows"]) EXPECT_TRUE(row[0].is_number_integer()) << s.dump();
+        Json names = s["labels"]["stage_id"];
+        EXPECT_EQ(names.size(), 5u) << s.dump();
+        EXPECT_EQ(names[id("lead")], chinese ? "线索" : "Lead");
+        EXPECT_EQ(names[id("won")], chinese ? "赢单" : "Closed won");
+        EXPECT_EQ(names[id("proposal")], "Proposal");
+
+        // A table lookup by text key without a Chinese column.
+        auto t = query(*c, "stage");
+        EXPECT_EQ(t["labels"]["stage"]["qualified"], "Qualified") << t.dump();
+        EXPECT_EQ(t["labels"]["stage"]["lost"], "Closed lost") << t.dump();
+    }
+
+    // The catalogue hands the labels to the dashboard builder.
+    auto cat = en.get("/api/v1/reports/catalog").json();
+    Json statusLabels;
+    for (const auto& d : cat["datasets"])
+        for (const auto& f : d["fields"])
+            if (d["id"] == "fixture.named_deals" && f["name"] == "status") statusLabels = f["labels"];
+    EXPECT_EQ(statusLabels["open"], (Json{{"en", "Open"}, {"zh-CN", "进行中"}})) << cat.dump();
+
+    // A dashboard shows the names; the marks still cross-filter by the raw values.
+    Json doc = {{"widgets",
+                 {{{"id", "status"}, {"type", "bar"}, {"x", 0}, {"y", 0}, {"w", 6}, {"h", 4},
+                   {"query", {{"dataset", "fixture.named_deals"}, {"measures", {"amount"}}, {"dimensions", {"status"}}, {"sort", "status"}}}},
+                  {{"id", "stages"}, {"type", "pie"}, {"x", 6}, {"y", 0}, {"w", 6}, {"h", 4},
+                   {"query", {{"dataset", "fixture.named_deals"}, {"measures", {"count"}}, {"dimensions", {"stage_id"}}}}}}}};
+    for (auto* c : {&en, &zh}) {
+        const bool chinese = c == &zh;
+        auto r = c->post("/api/v1/reports/dashboards/preview", {{"dashboard", doc}, {"filters", Json::object()}});
+        ASSERT_EQ(r.status, 200) << r.body;
+        const auto w = r.json()["widgets"];
+        const auto& bar = w["status"]["data"];
+        EXPECT_EQ(bar["keys"], Json::array({"lost", "open", "won"})) << bar.dump();
+        EXPECT_EQ(bar["categories"], chinese ? Json::array({"lost", "进行中", "赢单"}) : Json::array({"lost", "Open", "Won"})) << bar.dump();
+        const auto& pie = w["stages"]["data"];
+        ASSERT_EQ(pie["items"].size(), 5u) << pie.dump();
+        for (const auto& item : pie["items"]) {
+            ASSERT_TRUE(item["key"].is_number_integer()) << pie.dump();
+            const auto code = std::find_if(stageIds.begin(), stageIds.end(), [&](const auto& kv) { return kv.second == item["key"].get<std::int64_t>(); })->first;
+            if (code == "lead") {
+                EXPECT_EQ(item["name"], chinese ? "线索" : "Lead");
+            } else if (code == "proposal") {
+                EXPECT_EQ(item["name"], "Proposal");
+            }
+        }
+        // Cross-filtering by a raw key narrows the other widget.
+        auto f = c->post("/api/v1/reports/dashboards/preview", {{"dashboard", doc}, {"filters", {{"stage_id", stageIds.at("won")}}}});
+        ASSERT_EQ(f.status, 200) << f.body;
+        EXPECT_EQ(f.json()["widgets"]["status"]["data"]["keys"], Json::array({"won"})) << f.body;
+    }
+}
+
+// Declarations naming values are checked when compiled: identifiers, the plugin's own tables only,
+// and no table lookups from admin-defined datasets.
+TEST_P(ReportsApi, LabelAndLookupDeclarationsAreCheckedAtCompile) {
+    const auto base = [](auto&& decorate) {
+        auto d = sdk::Dataset("fixture.checked").table("fixture_deals").dimension("stage", "Stage", "阶段");
+        decorate(d);
+        Json j = d.measure("amount", "Amount", "金额").scope("fixture.deal.read", "owner_id").json();
+        j["plugin"] = "fixture";
+        return j;
+    };
+    const auto status = [](const Json& def) {
+        try {
+            reports::compileDataset(def);
+            return 200;
+        } catch (const reports::ReportError& e) {
+            return e.status();
+        }
+    };
+    EXPECT_EQ(status(base([](sdk::Dataset& d) { d.lookup("fixture_stages", "code", "name", "name_zh"); })), 200);
+    EXPECT_EQ(status(base([](sdk::Dataset& d) { d.labels({{"lead", "Lead", "线索"}}); })), 200);
+    EXPECT_EQ(status(base([](sdk::Dataset& d) { d.lookup("users", "id", "password_hash"); })), 400) << "a core table";
+    EXPECT_EQ(status(base([](sdk::Dataset& d) { d.lookup("sales_stages", "id", "name"); })), 400) << "another plugin's table";
+    EXPECT_EQ(status(base([](sdk::Dataset& d) { d.lookup("fixture_stages; DROP TABLE users", "id", "name"); })), 400);
+    EXPECT_EQ(status(base([](sdk::Dataset& d) { d.lookup("fixture_stages", "id) OR (1=1", "name"); })), 400);
+    EXPECT_EQ(status(base([](sdk::Dataset& d) { d.lookup("fixture_stages", "id", "name", "name_zh\""); })), 400);
+    EXPECT_EQ(status(base([](sdk::Dataset& d) { d.lookup("fixture_stages", "id", ""); })), 400);
+    Json extra = base([](sdk::Dataset& d) { d.lookup("fixture_stages", "id", "name"); });
+    extra["fields"][0]["lookup"]["where"] = "1=1";
+    EXPECT_EQ(status(extra), 400) << "unknown lookup member";
+    Json unknown = base([](sdk::Dataset&) {});
+    unknown["fields"][0]["lookup"] = "stages";
+    EXPECT_EQ(status(unknown), 400) << "unknown built-in lookup";
+    Json both = base([](sdk::Dataset& d) { d.labels({{"lead", "Lead", "线索"}}); });
+    both["fields"][0]["lookup"] = {{"table", "fixture_stages"}, {"key", "code"}, {"label", "name"}};
+    EXPECT_EQ(status(both), 400) << "labels and a lookup at once";
+    Json badLabel = base([](sdk::Dataset&) {});
+    badLabel["fields"][0]["labels"] = {{"lead", 7}};
+    EXPECT_EQ(status(badLabel), 400);
+    badLabel["fields"][0]["labels"] = Json::array({"lead"});
+    EXPECT_EQ(status(badLabel), 400);
+
+    // A plugin declaration that fails is left out of the catalogue.
+    host->host().plugins().catalog().add(plugins::Catalog::Kind::Dataset, "fixture",
+                                         sdk::Dataset("fixture.peeking").table("fixture_deals").dimension("owner_id", "Owner", "负责人", sdk::FieldType::Integer)
+                                             .lookup("users", "id", "password_hash").measure("amount", "Amount", "金额").scope("fixture.deal.read", "owner_id").json());
+    auto admin = host->adminClient();
+    EXPECT_EQ(admin.post("/api/v1/reports/query", {{"dataset", "fixture.peeking"}, {"measures", {"count"}}}).status, 404);
+
+    // An admin-defined dataset may label values but not read names out of a table.
+    auto custom = [](auto&& decorate) {
+        auto d = sdk::Dataset("custom.deals").name("Deals", "交易").table("fixture_deals").dimension("status", "Status", "状态");
+        decorate(d);
+        return d.measure("amount", "Amount", "金额").scope("fixture.deal.read", "owner_id", "department_id").json();
+    };
+    auto refused = admin.post("/api/v1/reports/definitions",
+                              {{"kind", "dataset"}, {"definition", custom([](sdk::Dataset& d) { d.lookup("fixture_deals", "status", "region"); })}});
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    auto labelled = admin.post("/api/v1/reports/definitions",
+                               {{"kind", "dataset"}, {"definition", custom([](sdk::Dataset& d) { d.labels({{"won", "Won", "赢单"}}); })}});
+    ASSERT_EQ(labelled.status, 201) << labelled.body;
+    auto q = admin.post("/api/v1/reports/query", {{"dataset", "custom.deals"}, {"measures", {"count"}}, {"dimensions", {"status"}}});
+    ASSERT_EQ(q.status, 200) << q.body;
+    EXPECT_EQ(q.json()["labels"]["status"], (Json{{"won", "Won"}})) << q.body;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReportsApi, testing::ValuesIn(test::backends()), test::paramName);

@@ -21,6 +21,8 @@
 
 #include <atrium/sdk/error.hpp>
 
+#include <initializer_list>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,6 +71,13 @@ inline const char* name(FieldType t) {
 }
 inline Json label(std::string_view en, std::string_view zh) { return {{"en", en}, {"zh-CN", zh.empty() ? en : zh}}; }
 } // namespace detail
+
+/// A value of an enumerated field with its English and Chinese names (Dataset::labels).
+struct ValueLabel {
+    std::string_view value;
+    std::string_view en;
+    std::string_view zh;
+};
 
 /// A dataset: a table (or read-only query) with typed fields and the columns that carry record
 /// scope, so reports show each user only the rows they may see.
@@ -130,6 +139,24 @@ public:
         _doc["fields"].back()["acl"] = fieldKey;
         return *this;
     }
+    /// Names for the values of the field declared last, so charts show "Open" / "进行中" rather
+    /// than "open": `.labels({{"open", "Open", "进行中"}, {"won", "Won", "赢单"}})`. A value
+    /// without a label is shown as it is.
+    Dataset& labels(std::initializer_list<ValueLabel> values) {
+        Json l = Json::object();
+        for (const auto& v : values) l[std::string(v.value)] = detail::label(v.en, v.zh);
+        lastField("labels")["labels"] = std::move(l);
+        return *this;
+    }
+    /// Names for the ids of the field declared last, read from one of the plugin's own tables:
+    /// `.lookup("acme_invoices_stages", "id", "name", "name_zh")` shows each stage id as the
+    /// stage's name (`labelZhColumn`, when given, for Chinese users; empty values fall back).
+    Dataset& lookup(std::string_view table, std::string_view keyColumn, std::string_view labelColumn, std::string_view labelZhColumn = {}) {
+        Json l = {{"table", table}, {"key", keyColumn}, {"label", labelColumn}};
+        if (!labelZhColumn.empty()) l["label_zh"] = labelZhColumn;
+        lastField("lookup")["lookup"] = std::move(l);
+        return *this;
+    }
     /// Where a row drills down to in the UI, with {column} placeholders: "#/m/hello/greetings/{id}".
     Dataset& drill(std::string_view link) {
         _doc["drill"] = link;
@@ -151,6 +178,10 @@ public:
     const Json& json() const { return _doc; }
 
 private:
+    Json& lastField(const char* what) {
+        if (_doc["fields"].empty()) throw std::logic_error(std::string("Dataset::") + what + " applies to the field declared before it");
+        return _doc["fields"].back();
+    }
     Dataset& field(const char* kind, std::string_view column, std::string_view en, std::string_view zh, FieldType type) {
         _doc["fields"].push_back({{"name", column}, {"kind", kind}, {"type", detail::name(type)}, {"label", detail::label(en, zh)}});
         return *this;
