@@ -521,6 +521,22 @@ bool Store::refreshIncremental(Entry& e, const Dataset& ds, std::uint64_t genera
         auto c = conn->prepare("SELECT COUNT(*) FROM " + ds.from);
         if (c->step()) count = store::asInt(c->column(0));
     }
+    // Only this thread (holding the entry's refresh mutex) changes the keys: safe to read here.
+    std::size_t added = 0;
+    for (const auto& row : changed) {
+        const auto key = store::asInt(row[static_cast<std::size_t>(keyIndex)]);
+        if (!std::binary_search(t->keys.begin(), t->keys.end(), key)) ++added;
+    }
+    // Fewer rows than expected: some were deleted. Read every key (one integer column, ordered)
+    // and drop the rows whose key is gone, rather than reloading every column.
+    std::vector<std::int64_t> liveKeys;
+    const bool deletions = count >= 0 && count < static_cast<std::int64_t>(t->rows + added);
+    if (deletions) {
+        liveKeys.reserve(static_cast<std::size_t>(count));
+        auto k = conn->prepare("SELECT " + Dataset::col(ds.refreshKey) + " FROM " + ds.from + " ORDER BY " + Dataset::col(ds.refreshKey));
+        while (k->step()) liveKeys.push_back(store::asInt(k->column(0)));
+        if (static_cast<std::int64_t>(liveKeys.size()) != count) return false; // changed meanwhile: reload
+    }
 
     std::unique_lock w(e.rw);
     if (e.table != t) return false;
@@ -545,11 +561,42 @@ bool Store::refreshIncremental(Entry& e, const Dataset& ds, std::uint64_t genera
             if (wm > t->watermark) t->watermark = std::move(wm);
         }
     }
-    if (count >= 0 && static_cast<std::int64_t>(t->rows) != count) return false; // rows were deleted
+    if (deletions) {
+        // Both key lists are ascending: one merge walk finds the rows to drop.
+        std::vector<std::uint8_t> keep(t->rows, 1);
+        std::size_t j = 0, dropped = 0;
+        for (std::size_t i = 0; i < t->rows; ++i) {
+            while (j < liveKeys.size() && liveKeys[j] < t->keys[i]) return false; // a key the table lacks: reload
+            if (j < liveKeys.size() && liveKeys[j] == t->keys[i]) ++j;
+            else {
+                keep[i] = 0;
+                ++dropped;
+            }
+        }
+        if (j != liveKeys.size()) return false;
+        if (dropped) {
+            auto squeeze = [&](auto& v) {
+                if (v.empty()) return;
+                std::size_t out = 0;
+                for (std::size_t i = 0; i < keep.size(); ++i)
+                    if (keep[i]) v[out++] = v[i];
+                v.resize(out);
+            };
+            for (auto& c : t->columns) {
+                squeeze(c.i32);
+                squeeze(c.f64);
+                squeeze(c.code);
+            }
+            squeeze(t->keys);
+            t->rows -= dropped;
+            t->deletedRows += dropped;
+        }
+    }
+    if (count >= 0 && static_cast<std::int64_t>(t->rows) != count) return false; // still off: reload
     bool grew = false;
     for (std::size_t i = 0; i < t->columns.size(); ++i) {
         auto& col = t->columns[i];
-        if (!col.collationSensitive || changed.empty()) continue;
+        if (!col.collationSensitive || (changed.empty() && !deletions)) continue;
         if (col.dict.size() != dictSizes[i]) grew = true;
         compact(col); // values updated away must not answer for a filter value
     }
@@ -1070,6 +1117,7 @@ Json Store::stats() const {
             j["generation"] = e->table->generation;
             j["load_ms"] = e->table->loadMs;
             j["incremental_refreshes"] = e->table->incrementalRefreshes;
+            j["deleted_rows"] = e->table->deletedRows;
             j["incremental"] = !e->table->keys.empty() || e->table->rows == 0;
         } else {
             j["state"] = e->refusal.empty() ? "empty" : "sql";

@@ -7,8 +7,8 @@
 // dataset gets this without engine code: every dataset qualifies; a dataset that declares
 //   "refresh": {"key": "id", "updated": "updated_at"}   (or just {"key": "id"} when append-only)
 // is refreshed incrementally after a write (rows changed since the last watermark are re-read
-// and replaced by key; a row-count check catches deletions and forces a full reload). The others
-// are reloaded in full when their data changes.
+// and replaced by key; a row-count check catches deletions, and the key column then tells which
+// rows to drop). The others are reloaded in full when their data changes.
 //
 // Consistency: the engine bumps a dataset's generation on every announced write; a table is used
 // only when it was loaded at the current generation and the dataset is not quarantined (an event
@@ -77,6 +77,7 @@ struct Table {
     mutable std::atomic<std::int64_t> usedAt{0}; ///< steady_clock ticks of the last query (eviction order)
     void touch() const { usedAt = std::chrono::steady_clock::now().time_since_epoch().count(); }
     std::uint64_t incrementalRefreshes = 0;
+    std::uint64_t deletedRows = 0; ///< rows dropped by incremental refreshes (deletions)
     double loadMs = 0;
 
     const Column* column(const std::string& name) const;
