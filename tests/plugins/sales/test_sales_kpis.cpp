@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <map>
+#include <tuple>
 
 using namespace atrium;
 using test::Json;
@@ -164,6 +166,74 @@ TEST_P(SalesKpis, EveryKpiMatchesItsOwnSql) {
     }
     EXPECT_EQ(checked, 12 * 2 * 2);
     (void)prevTo;
+}
+
+// Report groupings name what they group by: statuses and categories by their declared labels,
+// stage and pipeline ids by the names in the plugin's tables, in the caller's language.
+TEST_P(SalesKpis, GroupingsNameStatusesStagesAndPipelines) {
+    auto& engine = ext->engine();
+    for (const auto& d : host->host().plugins().catalog().datasets())
+        if (d["id"].get<std::string>().rfind("sales.", 0) == 0 && d.value("kind", std::string("dataset")) == "dataset") {
+            EXPECT_TRUE(engine.dataset(d["id"].get<std::string>())) << "the engine refused " << d["id"];
+        }
+
+    auto c = host->host().db()->acquire();
+    const auto repId = store::asInt(*c->queryScalar(
+        "SELECT o.owner_id FROM sales_opportunities o JOIN user_roles ur ON ur.user_id = o.owner_id JOIN roles r ON r.id = ur.role_id "
+        "WHERE r.name = 'rep' GROUP BY o.owner_id ORDER BY COUNT(*) DESC LIMIT 1"));
+    c->execute("UPDATE users SET locale = 'zh-CN' WHERE id = ?", {repId});
+    host->host().identity().invalidateCaches();
+    test::Client rep(host->port());
+    ASSERT_EQ(rep.login(store::asText(*c->queryScalar("SELECT email FROM users WHERE id = ?", {repId})), app::kDemoPassword).status, 200);
+    auto admin = host->adminClient();
+    auto names = [&](const std::string& table, bool zh) {
+        std::map<std::string, std::string> out;
+        for (auto& r : c->queryAll("SELECT id, " + std::string(zh ? "name_zh" : "name") + " FROM " + table)) out[store::asText(r[0])] = store::asText(r[1]);
+        return out;
+    };
+    for (auto* client : {&admin, &rep}) {
+        const bool zh = client == &rep;
+        auto group = [&](const char* dataset, const char* dimension) {
+            auto r = client->post("/api/v1/reports/query", {{"dataset", dataset}, {"measures", {"id"}}, {"dimensions", {dimension}}});
+            EXPECT_EQ(r.status, 200) << r.body;
+            return r.json();
+        };
+        // Every value present has its name (the same words as the sales pages).
+        using Names = std::map<std::string, std::pair<std::string, std::string>>;
+        const std::vector<std::tuple<const char*, const char*, Names>> enums = {
+            {"sales.opportunities", "status", {{"open", {"Open", "进行中"}}, {"won", {"Won", "赢单"}}, {"lost", {"Lost", "输单"}}}},
+            {"sales.opportunities", "forecast_category",
+             {{"pipeline", {"Pipeline", "管道"}}, {"best_case", {"Best case", "最佳情况"}}, {"commit", {"Commit", "承诺"}},
+              {"omitted", {"Omitted", "不计入"}}, {"closed", {"Closed", "已关闭"}}}},
+            {"sales.stage_history", "movement",
+             {{"created", {"Created", "创建"}}, {"forward", {"Moved forward", "推进"}}, {"backward", {"Moved back", "回退"}},
+              {"same", {"Same stage", "阶段未变"}}, {"won", {"Won", "赢单"}}, {"lost", {"Lost", "输单"}}}},
+            {"sales.leads", "source",
+             {{"web", {"Website", "官网"}}, {"referral", {"Referral", "客户推荐"}}, {"partner", {"Partner", "合作伙伴"}}, {"event", {"Event", "展会活动"}},
+              {"cold_call", {"Cold call", "电话陌拜"}}, {"advertising", {"Advertising", "广告"}}, {"other", {"Other", "其他"}}}},
+        };
+        for (const auto& [dataset, dimension, expected] : enums) {
+            auto r = group(dataset, dimension);
+            ASSERT_FALSE(r["rows"].empty()) << dimension;
+            for (const auto& row : r["rows"]) {
+                const auto v = row[0].get<std::string>();
+                ASSERT_TRUE(expected.count(v)) << dimension << ": a value without a label: " << v;
+                EXPECT_EQ(r["labels"][dimension][v], zh ? expected.at(v).second : expected.at(v).first) << dimension << " " << v;
+            }
+        }
+        for (const auto& [table, dataset, dimension] : {std::tuple{"sales_stages", "sales.opportunities", "stage_id"},
+                                                         std::tuple{"sales_pipelines", "sales.opportunities", "pipeline_id"},
+                                                         std::tuple{"sales_stages", "sales.stage_history", "to_stage_id"}}) {
+            const auto expected = names(table, zh);
+            auto r = group(dataset, dimension);
+            ASSERT_FALSE(r["rows"].empty()) << dimension;
+            for (const auto& row : r["rows"]) {
+                ASSERT_TRUE(row[0].is_number_integer()) << dimension << ": rows keep the ids";
+                const auto id = std::to_string(row[0].get<std::int64_t>());
+                EXPECT_EQ(r["labels"][dimension][id], expected.at(id)) << dimension << " " << id;
+            }
+        }
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SalesKpis, testing::ValuesIn(test::backends()), test::paramName);
