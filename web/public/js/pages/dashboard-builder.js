@@ -483,6 +483,8 @@ function parseValue(text, numeric, op) {
   return op === 'in' ? String(text).split(',').map(one).filter((v) => v !== '') : one(String(text));
 }
 
+let filterRows = 0; // ids of the filter value suggestion lists
+
 function openWidgetDialog(catalog, existing, onDone) {
   const editing = !!existing;
   const def = existing ? JSON.parse(JSON.stringify(existing)) : {};
@@ -576,9 +578,17 @@ function openWidgetDialog(catalog, existing, onDone) {
     if (flt.field) fieldSel.value = flt.field;
     const opSel = h('select', { class: 'wd-filter-op', 'aria-label': t('builder.widget.filter_op') }, OPS.map(([op, key]) => h('option', { value: op, text: t(`builder.ops.${key}`) })));
     opSel.value = OPS.some(([op]) => op === flt.op) ? flt.op : '=';
-    const value = textInput({ class: 'wd-filter-value', 'aria-label': t('builder.widget.filter_value'), placeholder: t('builder.widget.filter_value_hint'), value: Array.isArray(flt.value) ? flt.value.join(', ') : (flt.value ?? '') });
+    // Values the field declares names for (catalogue `labels`) are offered as suggestions.
+    const suggestions = h('datalist', { id: `wd-filter-values-${++filterRows}` });
+    const value = textInput({ class: 'wd-filter-value', list: suggestions.id, 'aria-label': t('builder.widget.filter_value'), placeholder: t('builder.widget.filter_value_hint'), value: Array.isArray(flt.value) ? flt.value.join(', ') : (flt.value ?? '') });
+    const suggest = () => {
+      const fld = choices.find((c) => c.value === fieldSel.value);
+      replace(suggestions, Object.entries((fld && fld.field.labels) || {}).map(([v, name]) => h('option', { value: v, label: localized(name) || v })));
+    };
+    suggest();
+    fieldSel.addEventListener('change', suggest);
     const remove = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('builder.widget.remove_filter') }, icon('trash'));
-    const row = h('div', { class: 'wd-row wd-filter' }, fieldSel, opSel, value, remove);
+    const row = h('div', { class: 'wd-row wd-filter' }, fieldSel, opSel, value, suggestions, remove);
     remove.addEventListener('click', () => row.remove());
     row.read = () => {
       const fld = choices.find((c) => c.value === fieldSel.value);
