@@ -728,6 +728,9 @@ std::optional<Rows> Store::aggregate(const identity::Principal& p, const Dataset
                                      const std::vector<std::string>& types, std::uint64_t generation,
                                      std::optional<Clock::time_point> quarantineEnd) {
     if (!_options.enabled) return std::nullopt;
+    // A query source is run as the database runs it, filtered by the period: reading all of it
+    // can cost far more (a correlated subquery per row) than the filtered query ever does.
+    if (!ds.fromTable) return std::nullopt;
     // Cheap refusals before any loading.
     if ((q.scope.ownerId || q.scope.ownerInSet) && ds.ownerColumn.empty()) return std::nullopt;
     for (const auto& m : q.measures) {

@@ -4,7 +4,8 @@
 // A dataset's declared fields (plus its scope columns) are read once into typed columns — text
 // dictionary-encoded, dates as day numbers, small integers as int32, the rest as doubles — and
 // report queries aggregate over them instead of running GROUP BY on the database. A plugin's
-// dataset gets this without engine code: every dataset qualifies; a dataset that declares
+// dataset gets this without engine code: every table-backed dataset qualifies (a query source is
+// left to the database, which filters it by period); a dataset that declares
 //   "refresh": {"key": "id", "updated": "updated_at"}   (or just {"key": "id"} when append-only)
 // is refreshed incrementally after a write (rows changed since the last watermark are re-read
 // and replaced by key; a row-count check catches deletions, and the key column then tells which

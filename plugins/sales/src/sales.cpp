@@ -15,7 +15,7 @@ public:
     // Released migrations are never edited; a change is a new, higher version (schema.hpp).
     static constexpr atrium_migration migrations[] = {
         {1, "pipelines, stages, products, leads, opportunities, stage history, orders, quotas, forecast snapshots, score rules", sales::kMigration1},
-        {2, "indexes on updated_at for incremental report refresh", sales::kMigration2},
+        {2, "indexes for incremental report refresh and per-owner won amounts", sales::kMigration2},
     };
 
     void init() override {

@@ -256,9 +256,12 @@ INSERT INTO sales_score_rules (criterion, match_value, points) VALUES ('recency_
 )SQL";
 
 // Reports keep in-memory copies of these tables current by re-reading rows changed since a
-// watermark (Dataset::incremental): an index makes that a range read instead of a scan.
+// watermark (Dataset::incremental): an index makes that a range read instead of a scan. The
+// quota attainment and forecast accuracy datasets sum each owner's won deals inside a period
+// (a correlated subquery per quota / snapshot): the owner-won-closed index makes each a range.
 inline constexpr const char* kMigration2 = R"SQL(
 CREATE INDEX sales_opps_updated ON sales_opportunities(updated_at);
+CREATE INDEX sales_opps_owner_won ON sales_opportunities(owner_id, is_won, closed_at);
 CREATE INDEX sales_leads_updated ON sales_leads(updated_at);
 CREATE INDEX sales_orders_updated ON sales_orders(updated_at)
 )SQL";
