@@ -225,9 +225,41 @@ s.test('duplicate makes a personal copy with the same widgets', async () => {
   assertNoProblems(problems, 'share and duplicate');
 });
 
+s.test('leaving with unsaved changes asks first; staying keeps the work', async () => {
+  const editUrl = page.url();
+  await page.locator('#builder-name-en').fill(`${name} unsaved`);
+  await page.evaluate(() => { location.hash = '#/accounts'; });
+  const dialog = page.locator('dialog[open]');
+  await dialog.locator('text=Leave without saving?').first().waitFor();
+  assert(page.url() === editUrl, `the URL stays on the builder while asking: ${page.url()}`);
+  await screenshot(page, 'builder-leave-guard');
+  await dialog.locator('button.btn:not(.btn-danger)').click();
+  await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+  assert(page.url() === editUrl, 'stayed');
+  assert(await page.locator('#builder-name-en').inputValue() === `${name} unsaved`, 'the unsaved name is still there');
+  await page.evaluate(() => { location.hash = '#/accounts'; });
+  await page.locator('dialog[open] button.btn-danger').click();
+  await page.waitForURL(/#\/accounts/);
+  await page.locator('#main h1').waitFor();
+  assertNoProblems(problems, 'leave guard');
+});
+
 s.test('cross-filter: a bar filters the other widgets; removing the chip restores them; records stay reachable', async () => {
   const renders = [];
   page.on('request', (r) => { if (r.url().endsWith('/render') && r.method() === 'POST') renders.push(JSON.parse(r.postData() || '{}')); });
+  // Categories show names ("Open", "进行中"); cross-filters carry the raw values behind them.
+  const answers = [];
+  page.on('response', async (r) => {
+    if (!r.url().endsWith('/render') || r.request().method() !== 'POST') return;
+    try { answers.push(await r.json()); } catch { /* navigation raced the body */ }
+  });
+  const barKeys = () => {
+    for (let i = answers.length - 1; i >= 0; i -= 1) {
+      const w = answers[i].widgets && answers[i].widgets.w2;
+      if (w && w.data && Array.isArray(w.data.keys)) return w.data.keys;
+    }
+    return [];
+  };
   await page.goto(`${BASE}/#/dashboards/${dashboardId}`);
   await settled('.dash-grid');
   const kpi = page.locator('.widget[data-widget-id="w1"] .kpi-value');
@@ -240,16 +272,20 @@ s.test('cross-filter: a bar filters the other widgets; removing the chip restore
 
   // Click the tallest bar other than "won" (the KPI counts won deals only, so "won" would not
   // change it), in the middle of its height.
-  const barAt = () => page.evaluate(() => {
-    const el = document.querySelector('.widget[data-widget-id="w2"] .widget-chart');
-    const inst = window.echarts.getInstanceByDom(el);
-    const opt = inst.getOption();
-    const values = opt.series[0].data.map((v, i) => (opt.xAxis[0].data[i] === 'won' ? 0 : Number(v) || 0));
-    const best = values.indexOf(Math.max(...values));
-    const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [best, values[best] / 2]);
-    const r = el.getBoundingClientRect();
-    return { x: r.left + x, y: r.top + y, category: opt.xAxis[0].data[best] };
-  });
+  const barAt = async () => {
+    const keys = barKeys();
+    const b = await page.evaluate((k) => {
+      const el = document.querySelector('.widget[data-widget-id="w2"] .widget-chart');
+      const inst = window.echarts.getInstanceByDom(el);
+      const opt = inst.getOption();
+      const values = opt.series[0].data.map((v, i) => (k[i] === 'won' ? 0 : Number(v) || 0));
+      const best = values.indexOf(Math.max(...values));
+      const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [best, values[best] / 2]);
+      const r = el.getBoundingClientRect();
+      return { x: r.left + x, y: r.top + y, category: opt.xAxis[0].data[best], index: best };
+    }, keys);
+    return { ...b, key: keys[b.index] };
+  };
   let bar = await barAt();
   await page.mouse.click(bar.x, bar.y);
   const menu = page.locator('.mark-menu');
@@ -263,7 +299,7 @@ s.test('cross-filter: a bar filters the other widgets; removing the chip restore
   await page.waitForFunction(`(${kpiText})() !== ${JSON.stringify(kpiBefore)}`);
   assert(await lineData() !== lineBefore, 'line chart re-rendered with the cross-filter');
   const last = renders[renders.length - 1];
-  assert(last.filters && last.filters.status === bar.category, `render sent the cross-filter: ${JSON.stringify(last)}`);
+  assert(bar.key && last.filters && last.filters.status === bar.key, `render sent the cross-filter ${bar.key}: ${JSON.stringify(last)}`);
   assert(page.url().includes('xf='), 'cross-filter kept in the URL');
   await screenshot(page, 'cross-filtered');
 

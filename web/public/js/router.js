@@ -17,6 +17,14 @@ export function route(pattern, render, meta = {}) {
 }
 
 export function setNotFound(render) { notFound = render; }
+
+let leaveGuard = null;
+/**
+ * A page holding unsaved work registers `fn()`; before the route is left or re-rendered (another
+ * link, back, language switch) it is asked: `true` leaves, `false` stays, a promise of either
+ * keeps the page (and its URL) until answered. Cleared whenever a route renders.
+ */
+export function setLeaveGuard(fn) { leaveGuard = fn; }
 /** `fn(match)` may return false to block a navigation (e.g. to send the user to the login page). */
 export function setGuard(fn) { guard = fn; }
 
@@ -81,6 +89,19 @@ export async function render() {
   const { path, query } = parseHash();
   const found = match(path);
   if (guard && guard({ path, query, found }) === false) return;
+  if (leaveGuard && current) {
+    const answer = leaveGuard();
+    if (answer !== true) {
+      const target = location.hash;
+      history.replaceState(null, '', href(current.path, current.query)); // stay, visibly
+      if (answer === false) return;
+      const ok = await answer;
+      if (!ok) return;
+      leaveGuard = null;
+      history.replaceState(null, '', target);
+    }
+  }
+  leaveGuard = null;
 
   const seq = ++renderSeq;
   if (current) {

@@ -10,7 +10,7 @@
 import { h, icon, replace, clear, debounce } from '../dom.js';
 import { t, has, localized } from '../i18n.js';
 import { api, seg } from '../api.js';
-import { navigate, render as rerender } from '../router.js';
+import { navigate, render as rerender, setLeaveGuard } from '../router.js';
 import { can, PERM } from '../session.js';
 import { pageHeader, loadingState, emptyState, errorState, openDialog, confirmDialog, toast } from '../ui.js';
 import { createForm, textInput, selectInput } from '../forms.js';
@@ -151,6 +151,10 @@ export async function renderDashboardBuilder({ main, params, signal }) {
     state.dirty = true;
     status.textContent = t('builder.unsaved');
   };
+  // Unsaved work is not lost to a stray click, the back button, a language switch or a reload.
+  setLeaveGuard(() => !state.dirty || confirmDialog({ title: t('builder.leave.title'), message: t('builder.leave.message'), confirmLabel: t('builder.leave.confirm'), danger: true }));
+  const onBeforeUnload = (e) => { if (state.dirty) { e.preventDefault(); e.returnValue = ''; } };
+  window.addEventListener('beforeunload', onBeforeUnload);
   [nameEn, nameZh].forEach((i) => i.addEventListener('input', markDirty));
   periodSel.addEventListener('change', () => {
     const p = state.filters.find((f) => f.type === 'period');
@@ -330,7 +334,8 @@ export async function renderDashboardBuilder({ main, params, signal }) {
   // ---- save, duplicate, share ----
   const conflictNode = () => {
     const reload = h('button', { type: 'button', class: 'btn btn-sm', id: 'builder-reload' }, icon('refresh'), t('common.reload'));
-    reload.addEventListener('click', () => rerender());
+    // Reloading is the answer to "changed elsewhere": the local edits are given up knowingly.
+    reload.addEventListener('click', () => { state.dirty = false; rerender(); });
     return h('span', { class: 'builder-conflict' }, h('span', { text: t('builder.conflict') }), ' ', reload);
   };
 
@@ -364,6 +369,7 @@ export async function renderDashboardBuilder({ main, params, signal }) {
   if (dupBtn) {
     dupBtn.addEventListener('click', async () => {
       if (state.dirty && !(await confirmDialog({ title: t('builder.duplicate'), message: t('builder.duplicate_unsaved'), confirmLabel: t('builder.duplicate') }))) return;
+      state.dirty = false; // agreed to above: the copy opens without asking again
       duplicateDashboard(state.id);
     });
   }
@@ -374,6 +380,7 @@ export async function renderDashboardBuilder({ main, params, signal }) {
   }));
 
   return () => {
+    window.removeEventListener('beforeunload', onBeforeUnload);
     previewSeq += 1;
     preview.cancel();
     if (previewCtl) previewCtl.abort();
