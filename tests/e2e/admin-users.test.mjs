@@ -239,6 +239,11 @@ s.test('the audit log filters by record and exports the same filter as CSV', asy
   await page.locator('#audit-entity-id').fill(String(userAId));
   await page.locator('#audit-apply').click();
   await page.waitForFunction(() => location.hash.includes('entity_type=user'));
+  // The results are those of the filtered query once that load (not an aborted earlier one) ends.
+  await page.waitForFunction((id) => {
+    const body = document.querySelector('#audit-results');
+    return body && body.getAttribute('aria-busy') === 'false' && (body.dataset.query || '').includes(`entity_id=${id}`);
+  }, userAId);
   await page.locator('#audit-results tbody tr').first().waitFor();
   const rows = await page.locator('#audit-results tbody tr[data-key]').count();
   assert(rows >= 2, `creation and changes of the user are listed (${rows})`);

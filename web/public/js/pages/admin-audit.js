@@ -90,11 +90,13 @@ export async function renderAudit({ main, query, signal }) {
     updateQuery({ ...filterQuery(), offset: state.offset || '', limit: state.limit !== 50 ? state.limit : '' });
     csvHref();
     if (controller) controller.abort();
-    controller = new AbortController();
-    signal.addEventListener('abort', () => controller.abort(), { once: true });
+    const mine = new AbortController();
+    controller = mine;
+    signal.addEventListener('abort', () => mine.abort(), { once: true });
     body.setAttribute('aria-busy', 'true');
+    body.dataset.query = new URLSearchParams(filterQuery()).toString();
     try {
-      const data = await api.get('/api/v1/admin/audit', { signal: controller.signal, query: { ...filterQuery(), limit: state.limit, offset: state.offset } });
+      const data = await api.get('/api/v1/admin/audit', { signal: mine.signal, query: { ...filterQuery(), limit: state.limit, offset: state.offset } });
       const items = (data && data.items) || [];
       const total = Number.isFinite(data && data.total) ? data.total : items.length;
       summary.textContent = t('admin.audit.total', { count: total });
@@ -138,7 +140,8 @@ export async function renderAudit({ main, query, signal }) {
       if (err.name === 'AbortError') return;
       replace(body, unavailableOr(err, load));
     } finally {
-      body.setAttribute('aria-busy', 'false');
+      // An aborted earlier load must not mark the newer one as finished.
+      if (controller === mine) body.setAttribute('aria-busy', 'false');
     }
   };
   filterForm.addEventListener('submit', (ev) => {

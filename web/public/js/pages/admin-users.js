@@ -49,12 +49,13 @@ export async function renderUserList({ main, query, signal }) {
   const load = async () => {
     updateQuery({ q: state.q, department_id: state.department_id, active: state.active, offset: state.offset || '', limit: state.limit !== 50 ? state.limit : '' });
     if (controller) controller.abort();
-    controller = new AbortController();
-    signal.addEventListener('abort', () => controller.abort(), { once: true });
+    const mine = new AbortController();
+    controller = mine;
+    signal.addEventListener('abort', () => mine.abort(), { once: true });
     body.setAttribute('aria-busy', 'true');
     try {
       const data = await api.get('/api/v1/admin/users', {
-        signal: controller.signal,
+        signal: mine.signal,
         query: { limit: state.limit, offset: state.offset, q: state.q, department_id: state.department_id, active: state.active },
       });
       const items = (data && data.items) || [];
@@ -86,7 +87,7 @@ export async function renderUserList({ main, query, signal }) {
       if (err.name === 'AbortError') return;
       replace(body, unavailableOr(err, load));
     } finally {
-      body.setAttribute('aria-busy', 'false');
+      if (controller === mine) body.setAttribute('aria-busy', 'false');
     }
   };
   const onSearch = debounce(() => { state.q = search.value.trim(); state.offset = 0; load(); }, 300);

@@ -30,13 +30,14 @@ export function renderContactList({ main, query, signal }) {
   const load = async () => {
     updateQuery({ q: state.q, sort: state.sort !== 'last_name' ? state.sort : '', order: state.order !== 'asc' ? state.order : '', offset: state.offset || '', limit: state.limit !== 50 ? state.limit : '' });
     if (controller) controller.abort();
-    controller = new AbortController();
-    signal.addEventListener('abort', () => controller.abort(), { once: true });
+    const mine = new AbortController();
+    controller = mine;
+    signal.addEventListener('abort', () => mine.abort(), { once: true });
     body.setAttribute('aria-busy', 'true');
     if (!body.firstChild) body.appendChild(loadingState());
     try {
       const data = await api.get('/api/v1/contacts', {
-        signal: controller.signal,
+        signal: mine.signal,
         query: { limit: state.limit, offset: state.offset, sort: state.sort, order: state.order, q: state.q },
       });
       const items = (data && data.items) || [];
@@ -68,7 +69,7 @@ export function renderContactList({ main, query, signal }) {
       if (err.name === 'AbortError') return;
       replace(body, errorState(err, load));
     } finally {
-      body.setAttribute('aria-busy', 'false');
+      if (controller === mine) body.setAttribute('aria-busy', 'false');
     }
   };
   const onSearch = debounce(() => { state.q = search.value.trim(); state.offset = 0; load(); }, 300);

@@ -84,11 +84,12 @@ export function renderLeadList({ main, query, signal }) {
   const load = async () => {
     updateQuery({ q: state.q, status: state.status, source: state.source, sort: state.sort !== 'created_at' ? state.sort : '', order: state.order !== 'desc' ? state.order : '', offset: state.offset || '', limit: state.limit !== 50 ? state.limit : '' });
     if (controller) controller.abort();
-    controller = new AbortController();
-    signal.addEventListener('abort', () => controller.abort(), { once: true });
+    const mine = new AbortController();
+    controller = mine;
+    signal.addEventListener('abort', () => mine.abort(), { once: true });
     body.setAttribute('aria-busy', 'true');
     try {
-      const data = await api.get('/api/v1/sales/leads', { signal: controller.signal, query: { q: state.q, status: state.status, source: state.source, sort: state.sort, order: state.order, limit: state.limit, offset: state.offset } });
+      const data = await api.get('/api/v1/sales/leads', { signal: mine.signal, query: { q: state.q, status: state.status, source: state.source, sort: state.sort, order: state.order, limit: state.limit, offset: state.offset } });
       const items = (data && data.items) || [];
       const total = Number.isFinite(data && data.total) ? data.total : items.length;
       body.dataset.q = state.q;
@@ -112,7 +113,7 @@ export function renderLeadList({ main, query, signal }) {
     } catch (err) {
       if (err.name !== 'AbortError') replace(body, unavailable(err, load));
     } finally {
-      body.setAttribute('aria-busy', 'false');
+      if (controller === mine) body.setAttribute('aria-busy', 'false');
     }
   };
   const onSearch = debounce(() => { state.q = search.value.trim(); state.offset = 0; load(); }, 300);
@@ -347,14 +348,15 @@ function opportunityList({ main, state, pipelines, signal }) {
   const load = async () => {
     updateQuery({ q: state.q, status: state.status !== 'open' ? state.status || 'all' : '', pipeline_id: state.pipeline_id, sort: state.sort !== 'expected_close_date' ? state.sort : '', order: state.order !== 'asc' ? state.order : '', offset: state.offset || '', limit: state.limit !== 50 ? state.limit : '' });
     if (controller) controller.abort();
-    controller = new AbortController();
-    signal.addEventListener('abort', () => controller.abort(), { once: true });
+    const mine = new AbortController();
+    controller = mine;
+    signal.addEventListener('abort', () => mine.abort(), { once: true });
     body.setAttribute('aria-busy', 'true');
     const q = { q: state.q, status: state.status, pipeline_id: state.pipeline_id, sort: state.sort, order: state.order, limit: state.limit, offset: state.offset };
     try {
       const [data, top] = await Promise.all([
-        api.get('/api/v1/sales/opportunities', { signal: controller.signal, query: q }),
-        amountHidden() ? null : api.get('/api/v1/sales/opportunities', { signal: controller.signal, query: { q: state.q, status: state.status, pipeline_id: state.pipeline_id, sort: 'amount', order: 'desc', limit: 200 } }),
+        api.get('/api/v1/sales/opportunities', { signal: mine.signal, query: q }),
+        amountHidden() ? null : api.get('/api/v1/sales/opportunities', { signal: mine.signal, query: { q: state.q, status: state.status, pipeline_id: state.pipeline_id, sort: 'amount', order: 'desc', limit: 200 } }),
       ]);
       const items = (data && data.items) || [];
       const total = Number.isFinite(data && data.total) ? data.total : items.length;
@@ -394,7 +396,7 @@ function opportunityList({ main, state, pipelines, signal }) {
     } catch (err) {
       if (err.name !== 'AbortError') replace(body, unavailable(err, load));
     } finally {
-      body.setAttribute('aria-busy', 'false');
+      if (controller === mine) body.setAttribute('aria-busy', 'false');
     }
   };
   const onSearch = debounce(() => { state.q = search.value.trim(); state.offset = 0; load(); }, 300);
