@@ -132,6 +132,14 @@ WidgetQuery runWidgetQuery(Engine& engine, const identity::Principal& p, const J
     if (meta.contains("labels"))
         for (auto it = meta["labels"].begin(); it != meta["labels"].end(); ++it)
             for (auto jt = it.value().begin(); jt != it.value().end(); ++jt) wq.labels[it.key()][jt.key()] = jt.value().get<std::string>();
+    // Charts name categories, series and slices by label, so two keys sharing a label (a stage
+    // called 赢单 in two pipelines) would be merged into one mark. Keep them apart by naming the key.
+    for (auto& [column, byKey] : wq.labels) {
+        std::map<std::string, int> uses;
+        for (const auto& [key, text] : byKey) ++uses[text];
+        for (auto& [key, text] : byKey)
+            if (uses[text] > 1) text += " (" + key + ")";
+    }
     return wq;
 }
 

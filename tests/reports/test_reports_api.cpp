@@ -870,6 +870,30 @@ TEST_P(ReportsApi, DeclaredLabelsAndTableLookupsNameValuesInTheCallersLocale) {
         ASSERT_EQ(f.status, 200) << f.body;
         EXPECT_EQ(f.json()["widgets"]["status"]["data"]["keys"], Json::array({"won"})) << f.body;
     }
+
+    // Two stages sharing a name (a second pipeline's 赢单) stay two slices, each named with its key.
+    std::int64_t wonB = 0;
+    {
+        auto c = h.db()->acquire();
+        wonB = c->insert("INSERT INTO fixture_stages (code, name, name_zh) VALUES (?, ?, ?)",
+                         {std::string("won_b"), std::string("Closed won"), std::string("赢单")});
+    }
+    insertDeal({rep1, east, "won_b", "won", "north", 500, "2025-03-03 09:00:00", std::string("2025-03-04 09:00:00")});
+    h.plugins().events().publish("fixture.deal.created", "{}");
+    for (auto* c : {&en, &zh}) {
+        const bool chinese = c == &zh;
+        auto r = c->post("/api/v1/reports/dashboards/preview", {{"dashboard", doc}, {"filters", Json::object()}});
+        ASSERT_EQ(r.status, 200) << r.body;
+        const Json pie = r.json()["widgets"]["stages"]["data"];
+        ASSERT_EQ(pie["items"].size(), 6u) << pie.dump();
+        std::set<std::string> names;
+        for (const auto& item : pie["items"]) names.insert(item["name"].get<std::string>());
+        EXPECT_EQ(names.size(), 6u) << "every slice has its own name: " << pie.dump();
+        const std::string won = chinese ? "赢单" : "Closed won";
+        EXPECT_TRUE(names.count(won + " (" + id("won") + ")")) << pie.dump();
+        EXPECT_TRUE(names.count(won + " (" + std::to_string(wonB) + ")")) << pie.dump();
+        EXPECT_TRUE(names.count(chinese ? "线索" : "Lead")) << "names that do not collide stay as they are: " << pie.dump();
+    }
 }
 
 // Declarations naming values are checked when compiled: identifiers, the plugin's own tables only,
