@@ -866,7 +866,7 @@ Json Engine::records(const identity::Principal& p, const Dataset& ds, const std:
         if (!fieldAllowed(p, ds, f)) continue;
         select += (select.empty() ? "" : ", ") + Dataset::col(f.name);
         std::string t = f.type == "money" ? "money" : f.type == "real" ? "number" : f.type;
-        if (!f.lookup.empty()) t = "text";
+        if (!f.lookup.empty() || !f.tableLookup.empty() || !f.valueLabels.empty()) t = "text";
         columns.push_back({{"name", f.name}, {"label", f.label}, {"type", t}});
         shown.push_back(&f);
     }
@@ -891,18 +891,18 @@ Json Engine::records(const identity::Principal& p, const Dataset& ds, const std:
     }
     const bool truncated = static_cast<int>(rows.size()) > limit;
     if (truncated) rows.erase(rows.end() - 1);
-    // Replace ids by names for lookup columns (owner, department, account).
+    // Replace ids by names for lookup columns (owner, department, a plugin's table) and enumeration
+    // values by their declared labels, in the caller's language — as the charts show them.
     for (std::size_t i = 0; i < shown.size(); ++i) {
-        if (shown[i]->lookup.empty()) continue;
+        const auto& f = *shown[i];
+        const bool declared = !f.tableLookup.empty() || !f.valueLabels.empty();
+        if (!declared && f.lookup.empty()) continue;
+        if (!declared && f.lookup == "accounts") continue; // the UI links account_id by its id
         std::set<std::string> ids;
         for (const auto& r : rows)
             if (!r[i].is_null()) ids.insert(r[i].is_string() ? r[i].get<std::string>() : r[i].dump());
         if (ids.empty()) continue;
-        auto names = lookupNames(shown[i]->lookup, {ids.begin(), ids.end()}, p.locale);
-        if (shown[i]->lookup == "accounts") {
-            // Keep the id (the UI links account_id) and add the name beside it.
-            continue;
-        }
+        auto names = declared ? lookupNames(f, {ids.begin(), ids.end()}, p.locale) : lookupNames(f.lookup, {ids.begin(), ids.end()}, p.locale);
         for (auto& r : rows) {
             if (r[i].is_null()) continue;
             auto it = names.find(r[i].is_string() ? r[i].get<std::string>() : r[i].dump());

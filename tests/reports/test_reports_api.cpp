@@ -894,6 +894,35 @@ TEST_P(ReportsApi, DeclaredLabelsAndTableLookupsNameValuesInTheCallersLocale) {
         EXPECT_TRUE(names.count(won + " (" + std::to_string(wonB) + ")")) << pie.dump();
         EXPECT_TRUE(names.count(chinese ? "线索" : "Lead")) << "names that do not collide stay as they are: " << pie.dump();
     }
+
+    // Drilling into the second 赢单 slice lists its one record, named as the chart names it.
+    Json saved = doc;
+    saved["name"] = {{"en", "Named deals"}, {"zh-CN", "命名交易"}};
+    auto created = en.post("/api/v1/reports/dashboards", saved);
+    ASSERT_EQ(created.status, 201) << created.body;
+    const auto did = std::to_string(created.json()["id"].get<std::int64_t>());
+    for (auto* c : {&en, &zh}) {
+        const bool chinese = c == &zh;
+        if (chinese) {
+            Json share = en.get("/api/v1/reports/dashboards/" + did).json();
+            share["shared"] = {{"departments", {east}}, {"roles", Json::array()}};
+            ASSERT_EQ(en.put("/api/v1/reports/dashboards/" + did, share).status, 200);
+        }
+        const std::string won = chinese ? "赢单" : "Closed won";
+        auto d = c->post("/api/v1/reports/dashboards/" + did + "/widgets/stages/drill",
+                         {{"filters", Json::object()}, {"point", {{"category", won + " (" + std::to_string(wonB) + ")"}}}});
+        ASSERT_EQ(d.status, 200) << d.body;
+        const Json records = d.json();
+        ASSERT_EQ(records["rows"].size(), 1u) << records.dump();
+        std::map<std::string, std::size_t> col;
+        for (std::size_t i = 0; i < records["columns"].size(); ++i) col[records["columns"][i]["name"].get<std::string>()] = i;
+        ASSERT_TRUE(col.count("stage_id") && col.count("status") && col.count("stage")) << records.dump();
+        const auto& row = records["rows"][0];
+        EXPECT_EQ(row[col["stage_id"]], won) << "a lookup id is shown by name: " << records.dump();
+        EXPECT_EQ(row[col["stage"]], "Closed won") << "a lookup by code without a Chinese column";
+        EXPECT_EQ(row[col["status"]], chinese ? "赢单" : "Won") << "a declared value label: " << records.dump();
+        EXPECT_EQ(records["columns"][col["stage_id"]]["type"], "text");
+    }
 }
 
 // Declarations naming values are checked when compiled: identifiers, the plugin's own tables only,
