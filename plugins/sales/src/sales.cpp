@@ -185,8 +185,12 @@ private:
                     .dataset("sales.leads").ratio(Measure::sum("is_converted"), Measure::count()).time("created_at")
                     .unit(Unit::Percent).higherIsBetter().thresholds(0.2, 0.1).decimals(1));
         declare(Kpi("sales.new_leads").name("New leads", "新增线索").dataset("sales.leads").count().time("created_at").unit(Unit::Number).higherIsBetter());
-        declare(Kpi("sales.quota_attainment").name("Quota attainment", "配额完成率").description("Closed-won ÷ quota.", "赢单金额 ÷ 配额。")
-                    .dataset("sales.quota_attainment").ratio(Measure::sum("won_amount"), Measure::sum("quota")).time("period_start")
+        // Monthly quotas only: a quarter's quota starts in its first month, so mixing both would count
+        // the quarter's wins and quota against January (and twice over a quarter).
+        declare(Kpi("sales.quota_attainment").name("Quota attainment", "配额完成率")
+                    .description("Closed-won ÷ monthly quota.", "赢单金额 ÷ 月度配额。")
+                    .dataset("sales.quota_attainment").ratio(Measure::sum("won_amount"), Measure::sum("quota")).where("period_type", "=", "month")
+                    .time("period_start")
                     .unit(Unit::Percent).higherIsBetter().thresholds(1.0, 0.8).decimals(1));
         declare(Kpi("sales.forecast_accuracy").name("Forecast accuracy", "预测准确度")
                     .description("Actual closed-won ÷ forecast recorded for the period (1.0 = exact).", "期间实际赢单 ÷ 当期记录的预测（1.0 = 完全准确）。")

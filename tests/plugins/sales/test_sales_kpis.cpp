@@ -95,8 +95,8 @@ TEST_P(SalesKpis, EveryKpiMatchesItsOwnSql) {
         {"sales.quota_attainment",
          "SELECT SUM((SELECT COALESCE(SUM(x.amount), 0) FROM sales_opportunities x WHERE x.owner_id = q.user_id AND x.is_won = 1 "
          "AND x.closed_at >= q.period_start AND x.closed_at < q.period_end)) FROM sales_quotas q "
-         "WHERE :scope AND q.period_start >= :from AND q.period_start < :to",
-         "SELECT SUM(q.amount) FROM sales_quotas q WHERE :scope AND q.period_start >= :from AND q.period_start < :to"},
+         "WHERE :scope AND q.period_type = 'month' AND q.period_start >= :from AND q.period_start < :to",
+         "SELECT SUM(q.amount) FROM sales_quotas q WHERE :scope AND q.period_type = 'month' AND q.period_start >= :from AND q.period_start < :to"},
         {"sales.forecast_accuracy",
          "SELECT SUM((SELECT COALESCE(SUM(x.amount), 0) FROM sales_opportunities x WHERE x.owner_id = s.owner_id AND x.is_won = 1 "
          "AND x.closed_at >= s.period_start AND x.closed_at < s.period_end)) FROM sales_forecast_snapshots s "
