@@ -53,6 +53,7 @@ HostOptions Settings::hostOptions(const std::string& executableDir) const {
     o.http.maxBodyBytes = static_cast<std::size_t>(getInt("http.max_body_bytes", "", 1 << 20));
     o.http.maxThreads = getInt("http.max_threads", "", 32);
     o.http.secureCookies = get("http.secure_cookies", "", "false") == "true";
+    o.http.trustedProxies = http::TrustedProxies::parse(get("http.trusted_proxies", "ATRIUM_TRUSTED_PROXIES", ""));
     o.pool.maxSize = static_cast<std::size_t>(getInt("pool.size", "ATRIUM_POOL_SIZE", 8));
     o.pool.acquireTimeout = std::chrono::milliseconds(getInt("pool.timeout_ms", "ATRIUM_POOL_TIMEOUT_MS", 2000));
     o.identity.idleTimeout = std::chrono::minutes(getInt("session.idle_minutes", "", 30));

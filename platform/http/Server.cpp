@@ -3,6 +3,7 @@
 #include "store/Errors.h"
 
 #include <Poco/Logger.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -16,6 +17,9 @@
 #include <Poco/URI.h>
 
 #include <fstream>
+#include <optional>
+#include <stdexcept>
+#include <utility>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -77,6 +81,91 @@ void addSecurityHeaders(Response& r) {
     r.setHeader("X-Content-Type-Options", "nosniff");
     r.setHeader("Referrer-Policy", "same-origin");
     r.setHeader("X-Frame-Options", "DENY");
+}
+
+namespace {
+/// The address's network bytes, or nothing when the text is not an IPv4 / IPv6 address. An
+/// IPv4-mapped IPv6 address ("::ffff:10.0.0.1") counts as the IPv4 one.
+std::optional<std::vector<unsigned char>> addressBytes(const std::string& text) {
+    Poco::Net::IPAddress a;
+    if (!Poco::Net::IPAddress::tryParse(text, a)) return std::nullopt;
+    const auto* raw = static_cast<const unsigned char*>(a.addr());
+    std::vector<unsigned char> bytes(raw, raw + a.length());
+    if (bytes.size() == 16 && a.isIPv4Mapped()) bytes.erase(bytes.begin(), bytes.begin() + 12);
+    return bytes;
+}
+
+std::string trim(std::string s) {
+    const auto b = s.find_first_not_of(" \t");
+    if (b == std::string::npos) return {};
+    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+} // namespace
+
+TrustedProxies TrustedProxies::parse(const std::string& list) {
+    TrustedProxies out;
+    std::string item;
+    auto flush = [&] {
+        const auto entry = trim(item);
+        item.clear();
+        if (entry.empty()) return;
+        const auto slash = entry.find('/');
+        const auto address = entry.substr(0, slash);
+        auto bytes = addressBytes(address);
+        const std::string what = "http.trusted_proxies: '" + entry + "' is not an IP address or a CIDR range such as 10.0.0.0/8";
+        if (!bytes) throw std::invalid_argument(what);
+        unsigned prefix = static_cast<unsigned>(bytes->size() * 8);
+        if (slash != std::string::npos) {
+            const auto bits = entry.substr(slash + 1);
+            if (bits.empty() || bits.size() > 3 || bits.find_first_not_of("0123456789") != std::string::npos) throw std::invalid_argument(what);
+            const auto n = static_cast<unsigned>(std::stoul(bits));
+            if (n > prefix) throw std::invalid_argument(what);
+            prefix = n;
+        }
+        out._ranges.push_back({std::move(*bytes), prefix});
+    };
+    for (char c : list) {
+        if (c == ',' || c == ' ' || c == ';') flush();
+        else item += c;
+    }
+    flush();
+    return out;
+}
+
+bool TrustedProxies::trusted(const std::string& address) const {
+    auto bytes = addressBytes(trim(address));
+    if (!bytes) return false;
+    for (const auto& r : _ranges) {
+        if (r.base.size() != bytes->size()) continue;
+        bool match = true;
+        for (unsigned bit = 0; bit < r.prefix && match; bit += 8) {
+            const unsigned take = std::min(8u, r.prefix - bit);
+            const auto mask = static_cast<unsigned char>(0xFF << (8 - take));
+            match = (((*bytes)[bit / 8] ^ r.base[bit / 8]) & mask) == 0;
+        }
+        if (match) return true;
+    }
+    return false;
+}
+
+std::string TrustedProxies::client(const std::string& peer, const std::string& forwardedFor) const {
+    if (_ranges.empty() || forwardedFor.empty() || !trusted(peer)) return peer;
+    // Right to left: each hop appended the address it received from; the first one that is not
+    // one of ours is the client. Anything unparsable ends the walk at the last trusted hop.
+    std::vector<std::string> hops;
+    std::string item;
+    for (char c : forwardedFor) {
+        if (c == ',') hops.push_back(trim(std::exchange(item, {})));
+        else item += c;
+    }
+    hops.push_back(trim(item));
+    std::string current = peer;
+    for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+        if (!addressBytes(*it)) return current;
+        if (!trusted(*it)) return *it;
+        current = *it;
+    }
+    return current;
 }
 
 Server::Server(Router& router, Metrics& metrics, ServerOptions options)
@@ -238,6 +327,8 @@ public:
         const std::string id = in.get("X-Request-Id", "");
         req.requestId = safeRequestId(id) ? id : newRequestId();
         req.clientAddress = in.clientAddress().host().toString();
+        if (!_server._options.trustedProxies.empty())
+            req.clientAddress = _server._options.trustedProxies.client(req.clientAddress, in.get("X-Forwarded-For", ""));
         bool readOk = true;
         try {
             const std::string& uri = in.getURI();

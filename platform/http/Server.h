@@ -19,6 +19,29 @@ class HTTPServer;
 
 namespace atrium::http {
 
+/// Reverse proxies whose X-Forwarded-For header is believed (`http.trusted_proxies`, e.g.
+/// "127.0.0.1, 10.0.0.0/8, ::1"). The client address recorded in the audit log and used for login
+/// throttling is the peer, unless the peer is trusted: then the right-most X-Forwarded-For entry
+/// that is not itself a trusted proxy. With none configured the header is ignored, so a client
+/// cannot choose the address it is throttled and audited under.
+class TrustedProxies {
+public:
+    TrustedProxies() = default;
+    /// Comma- or space-separated addresses and CIDR ranges; throws std::invalid_argument naming
+    /// the entry that is neither.
+    static TrustedProxies parse(const std::string& list);
+    bool empty() const { return _ranges.empty(); }
+    bool trusted(const std::string& address) const;
+    std::string client(const std::string& peer, const std::string& forwardedFor) const;
+
+private:
+    struct Range {
+        std::vector<unsigned char> base; ///< network bytes (4 or 16)
+        unsigned prefix = 0;
+    };
+    std::vector<Range> _ranges;
+};
+
 struct ServerOptions {
     std::string host = "127.0.0.1";
     int port = 8080;
@@ -29,6 +52,7 @@ struct ServerOptions {
     std::chrono::seconds readTimeout{15};     ///< slow clients are cut off
     std::chrono::seconds keepAliveTimeout{10};
     bool secureCookies = false;               ///< set when served behind TLS
+    TrustedProxies trustedProxies;            ///< whose X-Forwarded-For names the client
 };
 
 /// What the identity subsystem plugs into the request path.

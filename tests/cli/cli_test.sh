@@ -28,6 +28,8 @@ for cmd in init serve migrate user plugins; do
 done
 err="$("$atrium" migrate --db postgres://x 2>&1)"; rc=$?
 check "bad database URL: exit non-zero naming the valid forms" bash -c "[ $rc -ne 0 ] && grep -q 'sqlite:PATH' <<<\"$err\""
+err="$(ATRIUM_TRUSTED_PROXIES='127.0.0.1, proxy.internal' "$atrium" migrate --db "sqlite:$work/never.db" 2>&1)"; rc=$?
+check "a trusted proxy that is not an address: exit 64 naming it" bash -c "[ $rc -eq 64 ] && grep -q \"'proxy.internal' is not an IP address\" <<<\"$err\""
 
 out="$("$atrium" init --db "$db" 2>&1)"
 check "init prints a generated password once" grep -q "Password (shown once" <<<"$out"

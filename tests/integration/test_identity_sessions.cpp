@@ -122,6 +122,41 @@ TEST_P(IdentitySessionTest, AThrottledAddressDoesNotLockTheAccountForOtherAddres
         << "a success clears the account's failures";
 }
 
+// Behind a trusted reverse proxy the client is the address the proxy forwarded; from anyone else
+// X-Forwarded-For is ignored, so an attacker cannot spread a spray over invented addresses.
+TEST_P(IdentitySessionTest, ForwardedAddressesCountOnlyFromTrustedProxies) {
+    app::HostOptions o;
+    o.identity.accountFailureLimit = 100;
+    o.identity.addressFailureLimit = 2;
+    o.http.trustedProxies = http::TrustedProxies::parse("127.0.0.1");
+    start(o);
+    test::Client c(host->port());
+    const auto attempt = [&](const std::string& forwarded, const std::string& password) {
+        return c.request("POST", "/api/v1/auth/login", Json{{"email", kUserEmail}, {"password", password}}.dump(),
+                         {{"Content-Type", "application/json"}, {"X-Forwarded-For", forwarded}});
+    };
+    EXPECT_EQ(attempt("1.1.1.1, 203.0.113.7", "Wrong-Password-1").status, 401);
+    EXPECT_EQ(attempt("2.2.2.2, 203.0.113.7", "Wrong-Password-1").status, 401);
+    EXPECT_EQ(attempt("203.0.113.7", test::kAdminPassword).status, 429) << "the proxy's hop, not the client's invented one, is throttled";
+    EXPECT_EQ(attempt("198.51.100.20", test::kAdminPassword).status, 200) << "another client behind the same proxy";
+    EXPECT_EQ(scalarInt(*host, "SELECT COUNT(*) FROM login_throttle WHERE throttle_key = ? AND locked_until IS NOT NULL", {std::string("address:203.0.113.7")}), 1);
+    EXPECT_EQ(scalarInt(*host, "SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND client_address = ?", {std::string("198.51.100.20")}), 1)
+        << "the audit log records the forwarded client";
+
+    // The same requests to a host that trusts no proxy: the header is ignored.
+    host.reset();
+    app::HostOptions plain;
+    plain.identity.accountFailureLimit = 100;
+    plain.identity.addressFailureLimit = 1000;
+    start(plain);
+    test::Client d(host->port());
+    auto r = d.request("POST", "/api/v1/auth/login", Json{{"email", kUserEmail}, {"password", test::kAdminPassword}}.dump(),
+                       {{"Content-Type", "application/json"}, {"X-Forwarded-For", "198.51.100.99"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(scalarInt(*host, "SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND client_address = ?", {std::string("198.51.100.99")}), 0);
+    EXPECT_GE(scalarInt(*host, "SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND client_address = ?", {std::string("127.0.0.1")}), 1);
+}
+
 TEST_P(IdentitySessionTest, SessionCookieIsStrictHttpOnlyRandomAndStoredHashed) {
     app::HostOptions o;
     o.identity.absoluteLifetime = std::chrono::hours(2);
