@@ -229,11 +229,13 @@ std::int64_t Identity::createUser(const NewUser& u, const Principal* actor) {
     return id;
 }
 
-std::vector<UserRow> Identity::listUsers() {
-    auto c = _db->acquire();
+namespace {
+/// Users matching `where` (with bound `params`), each with their role names — two queries in all.
+std::vector<UserRow> readUsers(store::Connection& c, const std::string& where, const store::Values& params) {
     std::vector<UserRow> out;
-    for (auto& r : c->queryAll("SELECT id, email, display_name, department_id, manager_id, active, locale, title "
-                               "FROM users ORDER BY id")) {
+    std::map<std::int64_t, std::size_t> index;
+    for (auto& r : c.queryAll("SELECT id, email, display_name, department_id, manager_id, active, locale, title FROM users" + where + " ORDER BY id",
+                              params)) {
         UserRow u;
         u.id = store::asInt(r[0]);
         u.email = store::asText(r[1]);
@@ -243,20 +245,28 @@ std::vector<UserRow> Identity::listUsers() {
         u.active = store::asInt(r[5]) != 0;
         u.locale = store::asText(r[6]);
         u.title = store::asText(r[7]);
-        for (auto& rr : c->queryAll("SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ? "
-                                    "ORDER BY r.name",
-                                    {u.id}))
-            u.roles.push_back(store::asText(rr[0]));
+        index[u.id] = out.size();
         out.push_back(std::move(u));
     }
+    if (out.empty()) return out;
+    const auto roles = "SELECT ur.user_id, r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id" +
+                       (where.empty() ? std::string() : " WHERE ur.user_id IN (SELECT id FROM users" + where + ")") + " ORDER BY ur.user_id, r.name";
+    for (auto& rr : c.queryAll(roles, params))
+        if (auto it = index.find(store::asInt(rr[0])); it != index.end()) out[it->second].roles.push_back(store::asText(rr[1]));
     return out;
+}
+} // namespace
+
+std::vector<UserRow> Identity::listUsers() {
+    auto c = _db->acquire();
+    return readUsers(*c, "", {});
 }
 
 std::optional<UserRow> Identity::findUser(const std::string& email) {
-    const auto e = lowerAscii(email);
-    for (auto& u : listUsers())
-        if (u.email == e) return u;
-    return std::nullopt;
+    auto c = _db->acquire();
+    auto users = readUsers(*c, " WHERE email = ?", {lowerAscii(email)});
+    if (users.empty()) return std::nullopt;
+    return users.front();
 }
 
 void Identity::disableUser(std::int64_t userId, const Principal* actor) {
@@ -608,10 +618,11 @@ void Identity::verifyCsrf(const http::Request& request) {
     const auto token = request.header("x-csrf-token");
     if (!token.empty()) {
         std::string expected;
-        {
+        // The session cache is keyed by the cookie's hash: one lookup, not a scan of every session.
+        if (auto ck = request.cookies.find(_options.cookieName); ck != request.cookies.end()) {
+            const auto hash = sha256Hex(ck->second);
             std::lock_guard lock(_cacheMutex);
-            for (const auto& [_, s] : _sessions)
-                if (s.sessionId == request.principal.sessionId) expected = s.csrf;
+            if (auto s = _sessions.find(hash); s != _sessions.end() && s->second.sessionId == request.principal.sessionId) expected = s->second.csrf;
         }
         if (expected.empty()) {
             auto c = _db->acquire();
