@@ -1,11 +1,14 @@
 // Exports of report results: CSV (formula-injection safe), XLSX (libxlsxwriter), PDF (libharu).
 #include "Reporting.h"
 
+#include <Poco/Logger.h>
 #include <hpdf.h>
 #include <xlsxwriter.h>
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iconv.h>
 #include <iterator>
@@ -88,6 +91,30 @@ std::string toGbk(const std::string& utf8) {
 
 void pdfError(HPDF_STATUS error, HPDF_STATUS detail, void*) {
     throw std::runtime_error("PDF error " + std::to_string(error) + "/" + std::to_string(detail));
+}
+
+/// The TrueType font embedded (as a subset) in PDFs: ATRIUM_PDF_FONT, else the first Chinese
+/// font of a known Debian package that is installed; "" when none ("none" turns embedding off).
+std::string pdfFontPath() {
+    if (const char* env = std::getenv("ATRIUM_PDF_FONT"); env && *env) {
+        const std::string v = env;
+        if (v == "none") return {};
+        if (std::filesystem::is_regular_file(v)) return v;
+        Poco::Logger::get("atrium.reports").warning("ATRIUM_PDF_FONT=%s is not a readable font file; looking for an installed one", v);
+    }
+    // Only fonts that libharu 2.3 subsets whole: it drops the components of composite glyphs, so
+    // WenQuanYi Micro Hei and Droid Sans Fallback lose strokes of many characters (销 prints 肖).
+    for (const char* candidate : {"/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",     // fonts-wqy-zenhei
+                                  "/usr/share/fonts/truetype/arphic/uming.ttc"})       // fonts-arphic-uming
+        if (std::filesystem::is_regular_file(candidate)) return candidate;
+    return {};
+}
+
+/// `text` cut to at most `bytes` bytes without splitting a UTF-8 character.
+std::string utf8Prefix(const std::string& text, std::size_t bytes) {
+    if (bytes >= text.size()) return text;
+    while (bytes > 0 && (static_cast<unsigned char>(text[bytes]) & 0xC0) == 0x80) --bytes;
+    return text.substr(0, bytes);
 }
 
 } // namespace
@@ -196,12 +223,26 @@ std::string toPdf(const std::vector<Table>& tables, const std::string& heading) 
     std::string out;
     try {
         HPDF_SetCompressionMode(pdf, HPDF_COMP_ALL);
-        HPDF_UseCNSFonts(pdf);
-        HPDF_UseCNSEncodings(pdf);
-        // SimSun with the GBK encoding covers Chinese and Latin text; viewers substitute an
-        // installed CJK font (the font is referenced, not embedded, which keeps files small).
-        HPDF_Font font = HPDF_GetFont(pdf, "SimSun", "GBK-EUC-H");
-        HPDF_Font bold = HPDF_GetFont(pdf, "SimHei", "GBK-EUC-H");
+        // An installed Chinese TrueType font is embedded as a subset of the glyphs used (about
+        // 0.5 MB: libharu keeps the font's full metric and mapping tables), with UTF-8 text and a ToUnicode map, so the file prints and copies the same on
+        // every viewer. Without one, SimSun / SimHei with GBK are referenced and the viewer
+        // substitutes a CJK font it has (characters outside GBK print as '?').
+        HPDF_Font font = nullptr, bold = nullptr;
+        bool utf8 = false;
+        if (const auto path = pdfFontPath(); !path.empty()) {
+            HPDF_UseUTFEncodings(pdf);
+            HPDF_SetCurrentEncoder(pdf, "UTF-8");
+            const bool collection = path.size() > 4 && path.compare(path.size() - 4, 4, ".ttc") == 0;
+            const char* name = collection ? HPDF_LoadTTFontFromFile2(pdf, path.c_str(), 0, HPDF_TRUE) : HPDF_LoadTTFontFromFile(pdf, path.c_str(), HPDF_TRUE);
+            font = bold = HPDF_GetFont(pdf, name, "UTF-8");
+            utf8 = true;
+        } else {
+            HPDF_UseCNSFonts(pdf);
+            HPDF_UseCNSEncodings(pdf);
+            font = HPDF_GetFont(pdf, "SimSun", "GBK-EUC-H");
+            bold = HPDF_GetFont(pdf, "SimHei", "GBK-EUC-H");
+        }
+        const auto encode = [utf8](const std::string& text) { return utf8 ? text : toGbk(text); };
         const std::vector<Table> none = {Table{heading, {}, {}, {}}};
         const auto& list = tables.empty() ? none : tables;
         for (const auto& t : list) {
@@ -214,7 +255,7 @@ std::string toPdf(const std::vector<Table>& tables, const std::string& heading) 
                 float y = H - margin;
                 HPDF_Page_BeginText(page);
                 HPDF_Page_SetFontAndSize(page, bold, 14);
-                HPDF_Page_TextOut(page, margin, y - 14, toGbk(heading + (t.title.empty() || t.title == heading ? "" : " — " + t.title)).c_str());
+                HPDF_Page_TextOut(page, margin, y - 14, encode(heading + (t.title.empty() || t.title == heading ? "" : " — " + t.title)).c_str());
                 HPDF_Page_SetFontAndSize(page, font, 8);
                 const auto footer = std::to_string(pg + 1) + " / " + std::to_string(pages);
                 HPDF_Page_TextOut(page, W - margin - 40, margin - 16, footer.c_str());
@@ -226,11 +267,11 @@ std::string toPdf(const std::vector<Table>& tables, const std::string& heading) 
                     HPDF_Page_BeginText(page);
                     HPDF_Page_SetFontAndSize(page, f, 9);
                     for (std::size_t c = 0; c < cells.size() && c < cols; ++c) {
-                        auto text = toGbk(cells[c]);
-                        // Fit the cell: cut at what the width allows (whole GBK characters).
+                        auto text = encode(cells[c]);
+                        // Fit the cell: cut at what the width allows (whole characters).
                         HPDF_REAL realWidth = 0;
                         const auto fit = HPDF_Page_MeasureText(page, text.c_str(), colW - 4, HPDF_FALSE, &realWidth);
-                        if (fit < text.size()) text = text.substr(0, fit);
+                        if (fit < text.size()) text = utf8 ? utf8Prefix(text, fit) : text.substr(0, fit);
                         HPDF_Page_TextOut(page, margin + colW * static_cast<float>(c) + 2, yy, text.c_str());
                     }
                     HPDF_Page_EndText(page);

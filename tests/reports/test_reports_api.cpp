@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -721,6 +722,20 @@ TEST_P(ReportsApi, ExportsCsvXlsxAndPdf) {
     for (std::size_t pos = 0; (pos = pdf.body.find("/Type /Page", pos)) != std::string::npos; pos += 5)
         if (pdf.body.compare(pos, 12, "/Type /Pages") != 0) ++pages;
     EXPECT_EQ(pages, (rows + 29) / 30) << rows << " rows";
+    // The Chinese font is embedded as a subset with a ToUnicode map (the README commands install
+    // fonts-wqy-zenhei), so the file reads the same on every viewer.
+    EXPECT_NE(pdf.body.find("/FontFile2"), std::string::npos) << "no embedded font: install fonts-wqy-zenhei (scripts/setup does)";
+    EXPECT_NE(pdf.body.find("/ToUnicode"), std::string::npos);
+    EXPECT_NE(pdf.body.find("+WenQuanYiZenHei"), std::string::npos) << "a subset of the installed font";
+    EXPECT_LT(pdf.body.size(), 2u << 20) << "a subset, not the 16 MB font";
+    // Embedding off: the standard CJK font is referenced instead.
+    ::setenv("ATRIUM_PDF_FONT", "none", 1);
+    auto plain = admin.request("POST", "/api/v1/reports/query/export?format=pdf", q2.dump());
+    ::unsetenv("ATRIUM_PDF_FONT");
+    ASSERT_EQ(plain.status, 200);
+    EXPECT_EQ(plain.body.substr(0, 5), "%PDF-");
+    EXPECT_EQ(plain.body.find("/FontFile2"), std::string::npos);
+    EXPECT_NE(plain.body.find("SimSun"), std::string::npos);
 }
 
 TEST_P(ReportsApi, BuiltInSalesDashboardAndScorecardsFollowTheSalesCatalogue) {
