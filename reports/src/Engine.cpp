@@ -125,11 +125,33 @@ std::shared_ptr<const Engine::Compiled> Engine::compiled() {
             auto ds = std::make_shared<Dataset>(compileDataset(def));
             c->datasets[ds->id] = std::move(ds);
         } catch (const std::exception& e) {
-            c->errors.push_back(e.what());
+            c->errors.push_back("dataset " + def.value("id", std::string("?")) + " ignored: " + e.what());
             log.warning("dataset %s ignored: %s", def.value("id", std::string("?")), std::string(e.what()));
         }
     }
     for (auto def : catalog.kpis()) c->kpis[def.value("id", std::string())] = def;
+    // A lookup naming a table or column the database lacks would only show as raw values and a
+    // log line per query: say so once, where administrators read the catalogue.
+    try {
+        auto conn = db()->acquire();
+        for (const auto& [id, ds] : c->datasets)
+            for (const auto& f : ds->fields) {
+                if (f.tableLookup.empty()) continue;
+                const auto& t = f.tableLookup;
+                const auto quote = [](const std::string& n) { return store::Dialect::quote(n); };
+                try {
+                    conn->queryAll("SELECT " + quote(t.key) + ", " + quote(t.label) + (t.labelZh.empty() ? "" : ", " + quote(t.labelZh)) +
+                                   " FROM " + quote(t.table) + " WHERE 1 = 0");
+                } catch (const std::exception& e) {
+                    const auto what = "dataset " + id + ": the lookup of '" + f.name + "' cannot read " + t.table + " (" + e.what() +
+                                      "); its values show unnamed";
+                    c->errors.push_back(what);
+                    log.warning("%s", what);
+                }
+            }
+    } catch (const std::exception& e) {
+        log.warning("cannot check the catalogue's lookups: %s", std::string(e.what()));
+    }
     try {
         auto conn = db()->acquire();
         for (auto& r : conn->queryAll("SELECT kind, body FROM reports_definitions ORDER BY id")) {
@@ -147,11 +169,16 @@ std::shared_ptr<const Engine::Compiled> Engine::compiled() {
                     if (!c->kpis.count(id)) c->kpis[id] = def;
                 }
             } catch (const std::exception& e) {
+                c->errors.push_back("admin " + kind + " definition ignored: " + e.what());
                 log.warning("admin %s definition ignored: %s", kind, std::string(e.what()));
             }
         }
     } catch (const std::exception& e) {
         log.warning("cannot read report definitions: %s", std::string(e.what()));
+    }
+    for (const auto& [id, k] : c->kpis) {
+        const auto dataset = k.value("dataset", std::string());
+        if (!c->datasets.count(dataset)) c->errors.push_back("KPI " + id + ": its dataset '" + dataset + "' is not in the catalogue, so it is never listed");
     }
     _compiled = c;
     return _compiled;
@@ -253,7 +280,10 @@ Json Engine::catalogFor(const identity::Principal& p) {
         kj["custom"] = k.value("plugin", std::string()) == "reports";
         kpisJ.push_back(kj);
     }
-    return {{"datasets", datasetsJ}, {"kpis", kpisJ}};
+    Json out = {{"datasets", datasetsJ}, {"kpis", kpisJ}};
+    // What the catalogue left out or cannot name, for those who can fix it.
+    if (p.isAdmin() || p.scope("reports.admin") != identity::Scope::None) out["problems"] = compiled()->errors;
+    return out;
 }
 
 // ---- cache ------------------------------------------------------------------------------------

@@ -940,6 +940,46 @@ TEST_P(ReportsApi, DeclaredLabelsAndTableLookupsNameValuesInTheCallersLocale) {
     }
 }
 
+// What the catalogue cannot serve as declared is listed once for administrators, not only logged
+// on every query: a lookup of a missing table, a KPI over a dataset that is not there.
+TEST_P(ReportsApi, CatalogueProblemsAreShownToAdministrators) {
+    auto& catalog = host->host().plugins().catalog();
+    catalog.add(plugins::Catalog::Kind::Dataset, "fixture",
+                sdk::Dataset("fixture.unnamed")
+                    .name("Unnamed", "未命名")
+                    .table("fixture_deals")
+                    .dimension("stage", "Stage", "阶段")
+                    .lookup("fixture_missing_stages", "code", "name")
+                    .measure("amount", "Amount", "金额", sdk::Aggregate::Sum, sdk::FieldType::Money)
+                    .scope("fixture.deal.read", "owner_id", "department_id")
+                    .json());
+    catalog.add(plugins::Catalog::Kind::Kpi, "fixture",
+                sdk::Kpi("fixture.orphan").name("Orphan", "孤立").dataset("fixture.nowhere").sum("amount").json());
+    auto admin = host->adminClient();
+    auto cat = admin.get("/api/v1/reports/catalog");
+    ASSERT_EQ(cat.status, 200) << cat.body;
+    const Json problems = cat.json()["problems"];
+    ASSERT_TRUE(problems.is_array()) << cat.body;
+    const auto mentions = [&](const std::string& a, const std::string& b) {
+        return std::any_of(problems.begin(), problems.end(), [&](const Json& p) {
+            const auto text = p.get<std::string>();
+            return text.find(a) != std::string::npos && text.find(b) != std::string::npos;
+        });
+    };
+    EXPECT_TRUE(mentions("fixture.unnamed", "fixture_missing_stages")) << problems.dump();
+    EXPECT_TRUE(mentions("fixture.orphan", "fixture.nowhere")) << problems.dump();
+    EXPECT_FALSE(mentions("fixture.deals", "")) << "a sound dataset is not a problem: " << problems.dump();
+    // The dataset still serves its numbers, with the stage codes unnamed.
+    auto r = admin.post("/api/v1/reports/query", {{"dataset", "fixture.unnamed"}, {"measures", {"amount"}}, {"dimensions", {"stage"}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_FALSE(r.json()["rows"].empty());
+    // A rep sees the catalogue without the administrators' notes.
+    auto rep = login("rep1.east@example.com");
+    auto repCat = rep.get("/api/v1/reports/catalog");
+    ASSERT_EQ(repCat.status, 200);
+    EXPECT_FALSE(repCat.json().contains("problems")) << repCat.body;
+}
+
 // Declarations naming values are checked when compiled: identifiers, the plugin's own tables only,
 // and no table lookups from admin-defined datasets.
 TEST_P(ReportsApi, LabelAndLookupDeclarationsAreCheckedAtCompile) {

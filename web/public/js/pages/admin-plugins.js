@@ -18,7 +18,23 @@ export async function renderPlugins({ main, signal }) {
   const refresh = h('button', { type: 'button', class: 'btn', id: 'plugins-refresh' }, icon('refresh'), t('common.refresh'));
   const summary = h('div', { class: 'summary-row', 'aria-live': 'polite' });
   const body = h('div', null, loadingState());
-  main.append(pageHeader(t('plugins.title'), { subtitle: t('plugins.subtitle'), actions: [refresh] }), summary, h('section', { class: 'card', 'aria-label': t('plugins.title') }, body));
+  // Filled when the reporting engine reports declarations it cannot serve (administrators only).
+  const problems = h('section', { class: 'card', id: 'report-problems', hidden: true, 'aria-labelledby': 'report-problems-h' });
+  main.append(pageHeader(t('plugins.title'), { subtitle: t('plugins.subtitle'), actions: [refresh] }), summary, h('section', { class: 'card', 'aria-label': t('plugins.title') }, body), problems);
+
+  const loadProblems = async () => {
+    try {
+      const cat = await api.get('/api/v1/reports/catalog', { signal });
+      const list = (cat && Array.isArray(cat.problems)) ? cat.problems : [];
+      problems.hidden = list.length === 0;
+      replace(problems,
+        h('h2', { id: 'report-problems-h', text: t('plugins.report_problems') }),
+        h('p', { class: 'muted small', text: t('plugins.report_problems_hint') }),
+        h('ul', { class: 'problem-list' }, list.map((p) => h('li', null, h('code', { text: String(p) })))));
+    } catch {
+      problems.hidden = true; // no reporting access: nothing to show
+    }
+  };
 
   const load = async () => {
     body.setAttribute('aria-busy', 'true');
@@ -47,6 +63,6 @@ export async function renderPlugins({ main, signal }) {
       body.setAttribute('aria-busy', 'false');
     }
   };
-  refresh.addEventListener('click', load);
-  await load();
+  refresh.addEventListener('click', () => { load(); loadProblems(); });
+  await Promise.all([load(), loadProblems()]);
 }
