@@ -223,10 +223,11 @@ Json tableData(const WidgetQuery& wq, const std::string& locale, bool leaderboar
     Json columns = Json::array();
     const auto& cols = wq.result.columns;
     const std::size_t ng = wq.groups.size();
-    if (leaderboard) columns.push_back({{"name", "rank"}, {"label", {{"en", "Rank"}, {"zh-CN", "排名"}}}, {"type", "integer"}});
+    if (leaderboard) columns.push_back({{"name", "rank"}, {"label", {{"en", "Rank"}, {"zh-CN", "排名"}}}, {"type", "integer"}, {"role", "rank"}});
     for (std::size_t i = 0; i < cols.size(); ++i) {
         Json c = cols[i];
         if (i < ng && wq.labels.count(wq.groups[i])) c["type"] = "text";
+        c["role"] = i < ng ? "dimension" : "measure"; // a numeric id dimension is not the value
         columns.push_back(c);
     }
     Json rows = Json::array();

@@ -501,18 +501,28 @@ function isNumeric(type) {
 }
 
 function leaderboardDom(def, data, { onSelectRow } = {}) {
-  const cols = (data.columns || []).map((c, i) => ({ ...c, index: i, label: localized(c.label) || c.name }));
-  const valueCol = cols.find((c) => isNumeric(c.type)) || cols[cols.length - 1];
-  const nameCol = cols.find((c) => !isNumeric(c.type) && c !== valueCol) || cols[0];
+  const all = (data.columns || []).map((c, i) => ({ ...c, index: i, label: localized(c.label) || c.name }));
+  // The server ranks the rows (ties share a rank) and says which columns are measures: the rank
+  // and a numeric id dimension are never taken for the value.
+  const rankCol = all.find((c) => c.role === 'rank' || (!c.role && c.name === 'rank' && c.index === 0));
+  const cols = all.filter((c) => c !== rankCol);
+  const valueCol = cols.find((c) => c.role === 'measure') || cols.find((c) => isNumeric(c.type) && c.role !== 'dimension') || cols[cols.length - 1];
+  const nameCol = cols.find((c) => c.role === 'dimension') || cols.find((c) => !isNumeric(c.type) && c !== valueCol) || cols[0];
   const extra = cols.filter((c) => c !== valueCol && c !== nameCol);
+  // Highest first; the server's order (ties by name) stands among equal values.
   const rows = data.rows.map((r, i) => Object.assign(r.slice(), { source: i })).sort((a, b) => (num(b[valueCol.index]) || 0) - (num(a[valueCol.index]) || 0));
   const max = Math.max(0, ...rows.map((r) => num(r[valueCol.index]) || 0)) || 1;
+  let lastValue = null;
+  let lastRank = 0;
   return h('ol', { class: 'leaderboard', 'aria-label': localized(def.title) }, rows.map((r, i) => {
     const v = num(r[valueCol.index]) || 0;
+    const rank = i > 0 && v === lastValue ? lastRank : i + 1;
+    lastValue = v;
+    lastRank = rank;
     const bar = h('span', { class: 'lb-bar-fill' });
     bar.style.width = `${Math.max(0, Math.min(100, (v / max) * 100))}%`;
-    return h('li', { class: 'lb-row' },
-      h('span', { class: `lb-rank${i < 3 ? ` lb-top lb-top-${i + 1}` : ''}`, text: formatNumber(i + 1) }),
+    return h('li', { class: 'lb-row', dataset: { value: String(v) } },
+      h('span', { class: `lb-rank${rank <= 3 ? ` lb-top lb-top-${rank}` : ''}`, text: formatNumber(rank) }),
       h('span', { class: 'lb-main' },
         leaderName(r, nameCol, onSelectRow ? markKey('leaderboard', data, r.source) : null, onSelectRow),
         extra.length ? h('span', { class: 'lb-extra muted small', text: extra.map((c) => `${c.label}: ${formatCell(r[c.index], c.type, data.currency)}`).join(' · ') }) : null,
