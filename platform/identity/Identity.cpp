@@ -133,7 +133,7 @@ const std::vector<PermissionDecl>& Identity::corePermissions() {
         {"core.role.read", "See roles", {{"manager", S::All}}},
         {"core.role.write", "Change roles and their permissions", {}},
         {"core.audit.read", "Read the audit log", {}},
-        {"core.plugin.read", "See plugin status", {{"manager", S::All}}},
+        {"core.plugin.read", "See plugin status", {}},
         {"core.plugin.write", "Enable and disable modules", {}},
         {"core.token.write", "Create API tokens for integrations", {{"manager", S::Own}}},
     };
@@ -160,13 +160,17 @@ void Identity::ensureRolesAndGrants(const std::vector<PermissionDecl>& decls) {
     const auto adminId = roleId("admin");
     if (!c->queryScalar("SELECT 1 FROM role_permissions WHERE role_id = ? AND permission = '*'", {adminId}))
         c->execute("INSERT INTO role_permissions (role_id, permission, scope) VALUES (?, '*', 'all')", {adminId});
+    // A declared default is granted once per role: what an administrator changes or revokes
+    // afterwards stands, across restarts and upgrades (role_default_grants remembers).
     for (const auto& d : decls) {
         for (const auto& [role, scope] : d.defaults) {
             auto rid = c->queryScalar("SELECT id FROM roles WHERE name = ?", {role});
             if (!rid) continue;
+            if (c->queryScalar("SELECT 1 FROM role_default_grants WHERE role_id = ? AND permission = ?", {*rid, d.name})) continue;
             if (!c->queryScalar("SELECT 1 FROM role_permissions WHERE role_id = ? AND permission = ?", {*rid, d.name}))
                 c->execute("INSERT INTO role_permissions (role_id, permission, scope) VALUES (?, ?, ?)",
                            {*rid, d.name, std::string(scopeName(scope))});
+            c->execute("INSERT INTO role_default_grants (role_id, permission, applied_at) VALUES (?, ?, " + now + ")", {*rid, d.name});
         }
     }
     tx.commit();

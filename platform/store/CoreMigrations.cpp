@@ -187,6 +187,17 @@ CREATE INDEX audit_log_action ON audit_log(action, occurred_at);
 CREATE INDEX api_tokens_user ON api_tokens(user_id);
 CREATE INDEX login_throttle_locked ON login_throttle(locked_until)
 )SQL"},
+        // Default grants are applied once: an administrator who revokes one keeps it revoked
+        // across restarts. Every grant present now counts as applied.
+        {4, "identity: default grants applied once", R"SQL(
+CREATE TABLE role_default_grants (
+  role_id ${BIGINT} NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+  permission ${STR} NOT NULL,
+  applied_at ${DATETIME} NOT NULL,
+  PRIMARY KEY (role_id, permission)
+)${TABLE};
+INSERT INTO role_default_grants (role_id, permission, applied_at) SELECT role_id, permission, CURRENT_TIMESTAMP FROM role_permissions
+)SQL"},
     };
     return migrations;
 }

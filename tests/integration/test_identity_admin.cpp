@@ -168,6 +168,49 @@ TEST_P(IdentityAdminTest, RolesWithPermissionsAndDeniedFields) {
     EXPECT_EQ(list["total"], 4) << "admin, analyst, manager, rep";
 }
 
+// Built-in roles get each declared default once. An administrator who revokes one (managers
+// reading role definitions, say) keeps it revoked when the server restarts or a plugin re-declares.
+TEST_P(IdentityAdminTest, ARevokedDefaultGrantStaysRevokedAcrossRestarts) {
+    auto admin = host().adminClient();
+    const auto managerRole = scalarInt(host(), "SELECT id FROM roles WHERE name = 'manager'");
+    const std::string url = "/api/v1/admin/roles/" + std::to_string(managerRole);
+    const auto granted = [&](const std::string& permission) {
+        return scalarInt(host(), "SELECT COUNT(*) FROM role_permissions WHERE role_id = ? AND permission = ?", {managerRole, permission});
+    };
+    const auto revoke = [&](const std::string& permission) {
+        auto role = admin.get(url).json();
+        Json perms = role["permissions"];
+        ASSERT_TRUE(perms.contains(permission)) << role.dump();
+        perms.erase(permission);
+        auto r = admin.put(url, {{"version", role["version"]}, {"permissions", perms}});
+        ASSERT_EQ(r.status, 200) << r.body;
+    };
+    ASSERT_EQ(granted("core.role.read"), 1) << "a default grant";
+    revoke("core.role.read");
+    ASSERT_EQ(granted("core.role.read"), 0);
+    {
+        // A restart: another host on the same database runs the start-up path again.
+        app::HostOptions o;
+        o.dbUrl = host().url();
+        o.http.port = 0;
+        o.webRoot.clear();
+        o.loadPlugins = false;
+        app::Host again(o);
+        again.migrate();
+    }
+    EXPECT_EQ(granted("core.role.read"), 0) << "the revocation survived the restart";
+    EXPECT_EQ(granted("core.token.write"), 1) << "other defaults are untouched";
+
+    // A permission declared later is granted once, and its revocation stands too.
+    using S = identity::Scope;
+    auto& id = host().host().identity();
+    id.declarePermissions("fixture", {{"fixture.thing.read", "Read things", {{"manager", S::Department}}}});
+    EXPECT_EQ(granted("fixture.thing.read"), 1) << "a new declaration's default is granted";
+    revoke("fixture.thing.read");
+    id.declarePermissions("fixture", {{"fixture.thing.read", "Read things", {{"manager", S::Department}}}});
+    EXPECT_EQ(granted("fixture.thing.read"), 0) << "re-declaring does not grant it again";
+}
+
 TEST_P(IdentityAdminTest, NobodyHandsOutMoreThanTheyHold) {
     auto admin = host().adminClient();
     // A help-desk role that may manage users and holds what a rep holds, nothing more.
@@ -252,7 +295,7 @@ TEST_P(IdentityAdminTest, ModuleEnablementPerDepartment) {
     EXPECT_EQ(audit["items"][0]["old_values"]["enabled"], false);
     EXPECT_EQ(audit["items"][0]["new_values"]["enabled"], true);
     auto mb = signedIn(host(), "mb@example.com");
-    EXPECT_EQ(mb.get("/api/v1/admin/modules/enablement").status, 200) << "managers may see enablement";
+    EXPECT_EQ(mb.get("/api/v1/admin/modules/enablement").status, 403) << "module settings are an operator's concern, not a manager's";
     EXPECT_EQ(mb.put(url, {{"enabled", false}}).status, 403);
 }
 
