@@ -136,6 +136,9 @@ public:
 
     /// Drops cached principals and enablement (after role, user or enablement changes).
     void invalidateCaches();
+    /// Bumped by every invalidation (user, role, department, enablement changes): results that
+    /// depend on who is who can key on it.
+    std::uint64_t cacheGeneration() const { return _cacheGeneration.load(); }
     /// Enables/disables `pluginId` for a department (its subtree inherits unless overridden).
     void setModuleEnabled(const std::string& pluginId, std::int64_t departmentId, bool enabled, const Principal* actor);
     /// Plugins enabled for a department (walking up the tree). Plugins with no row anywhere on

@@ -140,6 +140,7 @@ std::vector<Json> builtinScorecards(Engine& engine) {
     rep["id"] = "builtin.sales_rep";
     rep["name"] = {{"en", "Sales rep"}, {"zh-CN", "销售代表"}};
     rep["subject"] = "user";
+    rep["subject_roles"] = Json::array({"rep"}); // managers and administrators are not scored as reps
     Json team = base;
     team["id"] = "builtin.sales_team";
     team["name"] = {{"en", "Sales team"}, {"zh-CN", "销售团队"}};

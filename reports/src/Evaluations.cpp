@@ -229,6 +229,11 @@ void registerEvaluationRoutes(http::Router& router, Engine& engine) {
                                                                           {"grades", Json::array({{{"name", "A"}, {"min", 90}}, {{"name", "B"}, {"min", 75}},
                                                                                                   {{"name", "C"}, {"min", 60}}, {{"name", "D"}, {"min", 0}}})}})},
                                      {"participants_selection", in.value("participants", Json::object())}};
+                         // Without roles named, the template's people (the sales rep template: reps),
+                         // so administrators and managers are not graded on a rep's KPIs.
+                         if (cfg["participants_selection"].is_object() && !cfg["participants_selection"].contains("roles") &&
+                             tmpl->contains("subject_roles"))
+                             cfg["participants_selection"]["roles"] = (*tmpl)["subject_roles"];
                          validateConfig(cfg);
                          auto c = e->db()->acquire();
                          store::Transaction tx(*c);

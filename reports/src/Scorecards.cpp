@@ -6,6 +6,7 @@
 
 #include "identity/Audit.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -50,6 +51,20 @@ std::vector<Subject> subjects(Engine& engine, const identity::Principal& p, cons
     if (request.contains("department_id") && request["department_id"].is_number_integer()) {
         where += " AND d.path LIKE (SELECT f.path FROM departments f WHERE f.id = ?) || '%'";
         args.emplace_back(std::in_place_type<std::int64_t>, request["department_id"].get<std::int64_t>());
+    }
+    // People holding one of the roles (employees only; `[]` means every role).
+    if (type == "user" && request.contains("roles")) {
+        const auto& roles = request["roles"];
+        if (!roles.is_array() || roles.size() > 20) throw badRequest("'roles' lists role names, e.g. [\"rep\"].");
+        if (!roles.empty()) {
+            where += " AND u.id IN (SELECT ur.user_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.name IN (";
+            for (std::size_t i = 0; i < roles.size(); ++i) {
+                if (!roles[i].is_string()) throw badRequest("'roles' lists role names, e.g. [\"rep\"].");
+                where += i ? ",?" : "?";
+                args.emplace_back(std::in_place_type<std::string>, roles[i].get<std::string>());
+            }
+            where += "))";
+        }
     }
     std::set<std::int64_t> only;
     if (request.contains("user_ids") && request["user_ids"].is_array())
@@ -219,6 +234,12 @@ void validateScorecard(Engine& engine, const Json& t) {
     if (!t.contains("name")) throw badRequest("A scorecard template needs a 'name'.");
     const auto subject = t.value("subject", std::string("user"));
     if (subject != "user" && subject != "team" && subject != "department") throw badRequest("'subject' is user, team or department.");
+    if (t.contains("subject_roles")) {
+        const auto& r = t["subject_roles"];
+        if (subject != "user") throw badRequest("'subject_roles' applies to templates for people (subject 'user').");
+        if (!r.is_array() || r.size() > 20 || !std::all_of(r.begin(), r.end(), [](const Json& x) { return x.is_string() && !x.get<std::string>().empty(); }))
+            throw badRequest("'subject_roles' lists role names, e.g. [\"rep\"].");
+    }
     const auto items = t.value("items", Json::array());
     if (!items.is_array() || items.empty() || items.size() > 30) throw badRequest("'items' lists 1 to 30 KPIs.");
     double sum = 0;
@@ -283,16 +304,21 @@ std::optional<Json> findScorecard(Engine& engine, const std::string& id) {
 
 Json evaluateUncached(Engine& engine, const identity::Principal& p, const Json& tmpl, const dates::Period& period, const Json& request);
 
-Json evaluateScorecard(Engine& engine, const identity::Principal& p, const Json& tmpl, const dates::Period& period, const Json& request) {
-    // Warm path: the same evaluation for the same grants, while no dataset it reads changed.
+Json evaluateScorecard(Engine& engine, const identity::Principal& p, const Json& tmpl, const dates::Period& period, const Json& requestIn) {
+    // A people template's own roles apply unless the request names roles ([] = everyone).
+    Json request = requestIn;
+    if (!request.contains("roles") && tmpl.value("subject", std::string("user")) == "user" && tmpl.contains("subject_roles"))
+        request["roles"] = tmpl["subject_roles"];
+    // Warm path: the same evaluation for the same grants and the same people (user, role and
+    // department changes bump the identity generation), while no dataset it reads changed.
     std::vector<std::string> used;
     for (const auto& it : tmpl.value("items", Json::array())) {
         if (auto k = engine.kpi(it.value("kpi", std::string()))) used.push_back(k->value("dataset", std::string()));
         const auto target = it.value("target", Json::object());
         if (target.contains("dataset") && target["dataset"].is_string()) used.push_back(target["dataset"].get<std::string>());
     }
-    const auto key = "scorecard|" + Engine::principalSignature(p) + "|" + tmpl.dump() + "|" + dates::format(period.from) + "|" +
-                     dates::format(period.to) + "|" + request.dump();
+    const auto key = "scorecard|" + Engine::principalSignature(p) + "|" + std::to_string(engine.host().identity().cacheGeneration()) + "|" +
+                     tmpl.dump() + "|" + dates::format(period.from) + "|" + dates::format(period.to) + "|" + request.dump();
     if (auto hit = engine.memoGet(key)) return *hit;
     const auto token = engine.memoBegin(used);
     auto out = evaluateUncached(engine, p, tmpl, period, request);

@@ -18,7 +18,9 @@ const { context, page, problems } = b;
 
 let manager = null;       // {id, email, display_name, department_id}
 let managerPath = '';
-let expectedIds = [];     // everyone a scorecard of the manager's region may list
+let expectedIds = [];     // the reps a sales rep scorecard of the manager's region lists
+let everyoneIds = [];
+let users = [];     // everyone of the region (the role filter set to "All roles")
 let outsider = null;      // a rep of another region
 
 async function notLoading() {
@@ -48,7 +50,7 @@ async function rankingIds() {
 s.test('the administrator finds a regional manager, their people and a rep elsewhere', async () => {
   await login(page);
   await requireEndpoint(page, 'GET /api/v1/reports/scorecards');
-  const users = (await apiCall(page, 'GET', '/api/v1/admin/users?limit=200&active=true')).data.items;
+  users = (await apiCall(page, 'GET', '/api/v1/admin/users?limit=200&active=true')).data.items;
   const departments = (await apiCall(page, 'GET', '/api/v1/departments')).data.items;
   const pathOf = new Map(departments.map((d) => [d.id, String(d.path)]));
   const hasChildren = (id) => departments.some((d) => d.parent_id === id);
@@ -58,9 +60,11 @@ s.test('the administrator finds a regional manager, their people and a rep elsew
   assert(manager, 'the demo data has a regional manager');
   managerPath = pathOf.get(manager.department_id);
   const inRegion = (u) => String(pathOf.get(u.department_id) || '').startsWith(managerPath);
-  expectedIds = users.filter(inRegion).map((u) => u.id).sort((x, y) => x - y);
+  // The sales rep template scores reps (its subject_roles); the manager is not one of them.
+  expectedIds = users.filter((u) => inRegion(u) && u.roles.includes('rep')).map((u) => u.id).sort((x, y) => x - y);
+  everyoneIds = users.filter(inRegion).map((u) => u.id).sort((x, y) => x - y);
   outsider = users.find((u) => u.roles.includes('rep') && !inRegion(u));
-  assert(expectedIds.length > 2 && expectedIds.includes(manager.id), `people of the region: ${expectedIds}`);
+  assert(expectedIds.length > 2 && !expectedIds.includes(manager.id) && everyoneIds.includes(manager.id), `reps of the region: ${expectedIds}`);
   assert(outsider, 'a rep of another region');
 });
 
@@ -86,6 +90,17 @@ s.test('the manager runs the sales rep scorecard and sees only their region', as
   ids = (await rankingIds()).sort((x, y) => x - y);
   assert(JSON.stringify(ids) === JSON.stringify(expectedIds), `their region: ${ids} vs ${expectedIds}`);
   assert(!ids.includes(outsider.id), `${outsider.display_name} (${outsider.id}) of another region is not listed`);
+  // "All roles" widens it to everyone of the region, the manager included; the choice is kept in the URL.
+  assert(await page.locator('#sc-role').inputValue() === 'rep', 'the rep template preselects reps');
+  await page.selectOption('#sc-role', '');
+  await page.waitForURL(/role=all/);
+  await notLoading();
+  await page.locator('.sc-ranking tbody tr').first().waitFor();
+  ids = (await rankingIds()).sort((x, y) => x - y);
+  assert(JSON.stringify(ids) === JSON.stringify(everyoneIds), `every role: ${ids} vs ${everyoneIds}`);
+  await page.selectOption('#sc-role', 'rep');
+  await notLoading();
+  await page.locator('.sc-ranking tbody tr').first().waitFor();
   // The API as the manager agrees with what the page shows.
   const api = await apiCall(page, 'POST', '/api/v1/reports/scorecards/builtin.sales_rep/evaluate',
     { period: { from: `${new Date().getFullYear()}-01-01`, to: `${new Date().getFullYear()}-12-31` }, trend_periods: 0 });
@@ -159,7 +174,9 @@ s.test('the scorecard downloads as XLSX and PDF (and CSV with the people)', asyn
   assert(/^scorecard-.*\.pdf$/.test(pdf.name), `file name ${pdf.name}`);
   const csv = await downloadFrom('#sc-export-csv');
   const text = csv.bytes.toString('utf8');
-  assert(text.includes(manager.display_name), 'the CSV lists the manager\'s people');
+  const someRep = users.find((u) => u.id === expectedIds[0]);
+  assert(someRep && text.includes(someRep.display_name), 'the CSV lists the manager\'s people');
+  assert(!text.includes(manager.display_name), 'the manager is not scored as a rep');
   assertNoProblems(problems, 'scorecard export');
 });
 

@@ -635,6 +635,57 @@ TEST_P(ReportsApi, KpiOfOneScorecardSubjectMatchesItsScorecardRow) {
     EXPECT_EQ(r1.post("/api/v1/reports/kpis/fixture.won_amount/evaluate", {{"period", period}, {"owner_ids", {"x"}}}).status, 400);
 }
 
+// A people template may name whose scorecard it is (`subject_roles`): the sales rep template
+// scores reps, so managers and administrators are neither ranked nor graded on rep KPIs unless a
+// request asks for every role ([]) or other roles.
+TEST_P(ReportsApi, TemplateRolesChooseWhoIsScoredAndGraded) {
+    auto admin = host->adminClient();
+    Json tmpl = {{"name", "Reps only"}, {"subject", "user"}, {"subject_roles", {"rep"}},
+                 {"items", {{{"kpi", "fixture.new_deals"}, {"weight", 100}, {"target", {{"type", "fixed"}, {"value", 10}}}}}}};
+    Json team = tmpl;
+    team["subject"] = "team";
+    EXPECT_EQ(admin.post("/api/v1/reports/scorecards", team).status, 400) << "roles choose people, not teams";
+    Json badRoles = tmpl;
+    badRoles["subject_roles"] = {1};
+    EXPECT_EQ(admin.post("/api/v1/reports/scorecards", badRoles).status, 400);
+    auto sc = admin.post("/api/v1/reports/scorecards", tmpl);
+    ASSERT_EQ(sc.status, 201) << sc.body;
+    const auto id = std::to_string(sc.json()["id"].get<std::int64_t>());
+    auto m = login("mgr.east@example.com");
+    const auto scored = [&](const Json& extra) {
+        Json body = {{"period", period}, {"trend_periods", 0}};
+        for (auto it = extra.begin(); it != extra.end(); ++it) body[it.key()] = it.value();
+        auto r = m.post("/api/v1/reports/scorecards/" + id + "/evaluate", body);
+        EXPECT_EQ(r.status, 200) << r.body;
+        std::set<std::int64_t> ids;
+        for (const auto& s : Json(r.json()["subjects"])) ids.insert(s["id"].get<std::int64_t>());
+        return ids;
+    };
+    EXPECT_EQ(scored(Json::object()), (std::set<std::int64_t>{rep1, rep2})) << "the template's roles by default";
+    EXPECT_EQ(scored({{"roles", Json::array()}}), (std::set<std::int64_t>{mgr, rep1, rep2})) << "[] is every role";
+    EXPECT_EQ(scored({{"roles", {"manager"}}}), (std::set<std::int64_t>{mgr}));
+    EXPECT_EQ(m.post("/api/v1/reports/scorecards/" + id + "/evaluate", {{"period", period}, {"roles", "rep"}}).status, 400);
+
+    // A cycle without roles named grades the template's people; roles [] grades everyone.
+    Json cycle = {{"name", "Reps H1"}, {"period", period}, {"scorecard", sc.json()["id"]}, {"participants", {{"department_id", east}}}};
+    auto reps = m.post("/api/v1/reports/evaluations", cycle);
+    ASSERT_EQ(reps.status, 201) << reps.body;
+    std::set<std::int64_t> graded;
+    for (const auto& p : Json(reps.json()["participants"])) graded.insert(p["user_id"].get<std::int64_t>());
+    EXPECT_EQ(graded, (std::set<std::int64_t>{rep1, rep2}));
+    cycle["participants"]["roles"] = Json::array();
+    auto all = m.post("/api/v1/reports/evaluations", cycle);
+    ASSERT_EQ(all.status, 201) << all.body;
+    EXPECT_EQ(all.json()["participants"].size(), 3u);
+
+    // Who holds a role is read live: giving the manager the rep role puts them on the scorecard.
+    ASSERT_EQ(admin.put("/api/v1/admin/users/" + std::to_string(mgr), {{"version", admin.get("/api/v1/admin/users/" + std::to_string(mgr)).json()["version"]},
+                                                                       {"roles", {"manager", "rep"}}})
+                  .status,
+              200);
+    EXPECT_EQ(scored(Json::object()), (std::set<std::int64_t>{mgr, rep1, rep2})) << "not a stale memo";
+}
+
 TEST_P(ReportsApi, EvaluationWorkflowFreezesAndGradesByForcedDistribution) {
     auto admin = host->adminClient();
     Json tmpl = {{"name", "Reps"}, {"subject", "user"}, {"cap", 2},
@@ -769,9 +820,14 @@ TEST_P(ReportsApi, BuiltInSalesDashboardAndScorecardsFollowTheSalesCatalogue) {
     std::set<std::string> ids;
     for (const auto& c : cards) ids.insert(c["id"].is_string() ? c["id"].get<std::string>() : c["id"].dump());
     EXPECT_TRUE(ids.count("builtin.sales_rep") && ids.count("builtin.sales_team"));
+    for (const auto& c : cards)
+        if (c["id"] == "builtin.sales_rep") {
+            EXPECT_EQ(c["subject_roles"], Json::array({"rep"})) << "the rep template scores reps";
+        }
     auto ev = admin.post("/api/v1/reports/scorecards/builtin.sales_rep/evaluate", {{"period", period}, {"trend_periods", 1}});
     ASSERT_EQ(ev.status, 200) << ev.body;
     EXPECT_FALSE(ev.json()["subjects"].empty());
+    for (const auto& sj : Json(ev.json()["subjects"])) EXPECT_NE(sj["id"], mgr) << "a manager is not scored as a rep";
     double weights = 0;
     for (const auto& it : Json(ev.json()["subjects"][0]["items"])) weights += num(it["weight"]);
     EXPECT_NEAR(weights, 100, 1e-9);

@@ -49,6 +49,37 @@ async function loadDepartments(signal) {
   }
 }
 
+/** Role names to filter people by: the role list when readable, else the built-in ones. */
+async function loadRoles(signal) {
+  if (can(...PERM.roleRead)) {
+    try {
+      const data = await api.get('/api/v1/admin/roles', { signal });
+      const names = ((data && data.items) || []).map((r) => r.name).filter((n) => n && n !== 'admin');
+      if (names.length) return names;
+    } catch (err) {
+      if (err.name === 'AbortError') throw err;
+    }
+  }
+  return ['rep', 'manager', 'analyst'];
+}
+
+function roleText(name) {
+  const key = `roles.${name}`;
+  const text = t(key);
+  return text === key ? name : text;
+}
+
+/** A role select: "All roles" ('') and each role; `selected` preselects one. */
+function roleSelect(id, roles, selected) {
+  return h('select', { id }, h('option', { value: '', text: t('scorecards.all_roles') }),
+    roles.map((r) => h('option', { value: r, selected: r === selected, text: roleText(r) })));
+}
+
+/** The template's own people (its `subject_roles`), the default of the role select. */
+function templateRole(tpl) {
+  return tpl && Array.isArray(tpl.subject_roles) && tpl.subject_roles.length ? String(tpl.subject_roles[0]) : '';
+}
+
 function labelled(id, label, control) {
   return h('div', { class: 'field' }, h('label', { for: id, text: label }), control);
 }
@@ -118,10 +149,12 @@ export async function renderScorecards({ main, query, signal }) {
 
   let templates = [];
   let departments = [];
+  let roles = [];
   try {
-    const [data, deps] = await Promise.all([api.get('/api/v1/reports/scorecards', { signal }), loadDepartments(signal)]);
+    const [data, deps, rs] = await Promise.all([api.get('/api/v1/reports/scorecards', { signal }), loadDepartments(signal), loadRoles(signal)]);
     templates = (data && data.items) || [];
     departments = deps;
+    roles = rs;
   } catch (err) {
     if (err.name === 'AbortError') return undefined;
     replace(body, errorState(err, () => navigate('/scorecards', query)));
@@ -135,23 +168,39 @@ export async function renderScorecards({ main, query, signal }) {
     period: PERIOD_PRESETS.includes(query.period) ? query.period : 'year_to_date',
     subject: query.subject || '',
   };
+  const tplOf = (id) => templates.find((x) => x.id === id);
+  // People templates score one role by default (the sales rep template: reps); "" = every role.
+  // In the URL only when it differs from the template's default ("all" = every role).
+  state.role = query.role === 'all' ? '' : query.role ? String(query.role) : templateRole(tplOf(state.scorecard));
 
   const tplSel = h('select', { id: 'sc-template' }, templates.map((x) => h('option', { value: x.id, selected: x.id === state.scorecard, text: `${localized(x.name) || x.id} · ${t(`scorecards.subjects.${x.subject}`)}` })));
   const depSel = h('select', { id: 'sc-department' }, h('option', { value: '', text: t('filters.all_departments') }),
     departments.map((d) => h('option', { value: String(d.id), selected: String(d.id) === state.department_id, text: deptLabel(d) })));
   const perSel = h('select', { id: 'sc-period' }, PERIOD_PRESETS.map((p) => h('option', { value: p, selected: p === state.period, text: t(`period.presets.${p}`) })));
+  const roleSel = roleSelect('sc-role', roles, state.role);
+  if (state.role && ![...roleSel.options].some((o) => o.value === state.role)) roleSel.appendChild(h('option', { value: state.role, selected: true, text: roleText(state.role) }));
+  const roleField = labelled('sc-role', t('scorecards.role'), roleSel);
+  const showRole = () => { roleField.hidden = ((tplOf(state.scorecard) || {}).subject || 'user') !== 'user'; };
+  showRole();
   replace(filtersEl,
     labelled('sc-template', t('scorecards.template'), tplSel),
     labelled('sc-department', t('scorecards.group'), depSel),
+    roleField,
     labelled('sc-period', t('scorecards.period'), perSel));
+  const query_ = () => ({
+    scorecard: state.scorecard, department_id: state.department_id,
+    role: state.role === templateRole(tplOf(state.scorecard)) ? '' : state.role || 'all',
+    period: state.period, subject: state.subject,
+  });
 
   let seq = 0;
   const load = async () => {
     const mine = ++seq;
-    updateQuery({ scorecard: state.scorecard, department_id: state.department_id, period: state.period, subject: state.subject });
+    updateQuery(query_());
     replace(body, loadingState());
     const req = { period: resolvePreset(state.period), trend_periods: 3 };
     if (state.department_id) req.department_id = Number(state.department_id);
+    if (((tplOf(state.scorecard) || {}).subject || 'user') === 'user') req.roles = state.role ? [state.role] : [];
     let data;
     try {
       data = await api.post(`/api/v1/reports/scorecards/${seg(state.scorecard)}/evaluate`, req, { signal });
@@ -166,7 +215,7 @@ export async function renderScorecards({ main, query, signal }) {
     const detail = h('section', { class: 'card sc-detail', 'aria-live': 'polite' });
     const show = (subj) => {
       state.subject = String(subj.id);
-      updateQuery({ scorecard: state.scorecard, department_id: state.department_id, period: state.period, subject: state.subject });
+      updateQuery(query_());
       for (const tr of body.querySelectorAll('.sc-ranking tbody tr')) tr.classList.toggle('selected', tr.dataset.key === state.subject);
       replace(detail,
         h('div', { class: 'sc-detail-head' },
@@ -206,7 +255,15 @@ export async function renderScorecards({ main, query, signal }) {
       ranking, detail);
     show(subjects.find((x) => String(x.id) === state.subject) || subjects[0]);
   };
-  tplSel.addEventListener('change', () => { state.scorecard = tplSel.value; state.subject = ''; load(); });
+  tplSel.addEventListener('change', () => {
+    state.scorecard = tplSel.value;
+    state.subject = '';
+    state.role = templateRole(tplOf(state.scorecard));
+    roleSel.value = state.role;
+    showRole();
+    load();
+  });
+  roleSel.addEventListener('change', () => { state.role = roleSel.value; state.subject = ''; load(); });
   depSel.addEventListener('change', () => { state.department_id = depSel.value; state.subject = ''; load(); });
   perSel.addEventListener('change', () => { state.period = perSel.value; load(); });
   await load();
@@ -264,10 +321,13 @@ async function newCycleDialog(signal) {
   body.appendChild(loadingState());
   let templates = [];
   let departments = [];
+  let roles = [];
   try {
-    const [data, deps] = await Promise.all([api.get('/api/v1/reports/scorecards', { signal }), loadDepartments(signal)]);
-    templates = (data && data.items) || [];
+    const [data, deps, rs] = await Promise.all([api.get('/api/v1/reports/scorecards', { signal }), loadDepartments(signal), loadRoles(signal)]);
+    // A cycle grades people: templates for teams or departments are not offered.
+    templates = ((data && data.items) || []).filter((x) => (x.subject || 'user') === 'user');
     departments = deps;
+    roles = rs;
   } catch (err) {
     replace(body, errorState(err));
     return;
@@ -279,6 +339,8 @@ async function newCycleDialog(signal) {
   const to = h('input', { id: 'ev-to', type: 'date', required: true, value: `${year}-06-30` });
   const dep = h('select', { id: 'ev-department' }, h('option', { value: '', text: t('filters.all_departments') }),
     departments.map((d) => h('option', { value: String(d.id), text: deptLabel(d) })));
+  const role = roleSelect('ev-role', roles, templateRole(templates[0]));
+  tpl.addEventListener('change', () => { role.value = templateRole(templates.find((x) => x.id === tpl.value)); });
   const bound = h('input', { id: 'ev-bound', type: 'number', min: '0', max: '100', step: '0.5', value: '10' });
   const grading = h('select', { id: 'ev-grading' },
     h('option', { value: 'bands', text: t('evaluations.grading_bands') }),
@@ -291,6 +353,7 @@ async function newCycleDialog(signal) {
     labelled('ev-scorecard', t('evaluations.scorecard'), tpl),
     h('div', { class: 'form-row' }, labelled('ev-from', t('period.from'), from), labelled('ev-to', t('period.to'), to)),
     labelled('ev-department', t('evaluations.participants_department'), dep),
+    labelled('ev-role', t('evaluations.participants_role'), role),
     labelled('ev-bound', t('evaluations.bound'), bound),
     labelled('ev-grading', t('evaluations.grading'), grading),
     error,
@@ -305,7 +368,7 @@ async function newCycleDialog(signal) {
       name: name.value.trim(),
       scorecard: tpl.value,
       period: { from: from.value, to: to.value },
-      participants: dep.value ? { department_id: Number(dep.value) } : {},
+      participants: { ...(dep.value ? { department_id: Number(dep.value) } : {}), roles: role.value ? [role.value] : [] },
       adjustment_bound: Number(bound.value) || 0,
       grading: grading.value === 'forced'
         ? { method: 'forced', grades: [{ name: 'A', percent: 20 }, { name: 'B', percent: 70 }, { name: 'C', percent: 10 }] }
