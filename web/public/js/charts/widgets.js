@@ -127,7 +127,8 @@ function cartesianOption(def, data, { stacked = false, horizontal = false, area 
   return {
     ...baseOption(),
     legend: legend(series.map((s) => s.name)),
-    grid: { left: 8, right: 16, top: showLegend ? 36 : 16, bottom: 8, containLabel: true },
+    // A line's last category label is centred on the right edge: leave room for half of it.
+    grid: { left: 8, right: kind === 'line' && !horizontal ? 36 : 16, top: showLegend ? 36 : 16, bottom: 8, containLabel: true },
     xAxis: horizontal ? valAxis : catAxis,
     yAxis: horizontal ? { ...catAxis, inverse: true } : valAxis,
     tooltip: {
