@@ -153,10 +153,10 @@ export function formatPercent(fraction, { signed = false, maxDigits = 1 } = {}) 
   })).format(n);
 }
 
-export function formatSigned(value) {
+export function formatSigned(value, { minDigits = 0 } = {}) {
   const n = toNum(value);
   if (n === null) return '—';
-  return cached('signed', () => new Intl.NumberFormat(locale, { maximumFractionDigits: 2, signDisplay: 'exceptZero' })).format(n);
+  return cached(`signed${minDigits}`, () => new Intl.NumberFormat(locale, { minimumFractionDigits: minDigits, maximumFractionDigits: Math.max(2, minDigits), signDisplay: 'exceptZero' })).format(n);
 }
 
 /**

@@ -235,7 +235,7 @@ export async function renderScorecards({ main, query, signal }) {
         { key: 'name', label: t('scorecards.subject'), header: true, render: (r) => h('button', { type: 'button', class: 'link-btn', text: r.name || String(r.id), on: { click: () => show(r) } }) },
         { key: 'score', label: t('scorecards.composite'), align: 'right', render: (r) => score(r.score) },
         { key: 'rag', label: t('scorecards.status'), render: (r) => ragChip(r.rag) },
-        { key: 'change', label: t('scorecards.change'), align: 'right', render: (r) => (r.change === null || r.change === undefined ? '—' : formatSigned(r.change)) },
+        { key: 'change', label: t('scorecards.change'), align: 'right', render: (r) => (r.change === null || r.change === undefined ? '—' : formatSigned(r.change, { minDigits: 2 })) },
         { key: 'trend', label: t('scorecards.trend'), render: (r) => sparkline(r.trend) },
       ],
     });
