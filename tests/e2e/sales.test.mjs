@@ -108,15 +108,22 @@ s.test('the forecast draws its chart and table', async () => {
   await page.locator('#main h1', { hasText: 'Forecast' }).waitFor();
   await page.waitForFunction(() => !document.querySelector('#fc-table .state-loading'));
   assert(await page.locator('#fc-table .state-error, #fc-table .state-unavailable').count() === 0, 'forecast loaded');
-  // Today's quarter has data when demo data or the deals above close in it; check whatever renders.
-  await page.goto(`${BASE}/#/sales/forecast`);
+  // The quarter the converted deal is expected to close in: its owner's row, a drawn chart, and the
+  // deal's amount in the pipeline.
+  const opp = await apiCall(page, 'GET', `/api/v1/sales/opportunities/${oppId}`);
+  assert(opp.status === 200 && /^\d{4}-\d{2}-\d{2}/.test(opp.data.expected_close_date || ''), `the deal has a close date: ${JSON.stringify(opp.data)}`);
+  const [y, m] = opp.data.expected_close_date.split('-').map(Number);
+  const quarterStart = `${y}-${String(Math.floor((m - 1) / 3) * 3 + 1).padStart(2, '0')}-01`;
+  await page.goto(`${BASE}/#/sales/forecast?period_type=quarter&period_start=${quarterStart}&group=owner`);
   await page.waitForFunction(() => !document.querySelector('#fc-table .state-loading'));
-  if (await page.locator('#fc-table tbody tr').count()) {
-    await page.locator('#forecast-chart[data-ready="true"] canvas').first().waitFor();
-    await page.waitForTimeout(500);
-    const px = await drawnPixels(page, '#forecast-chart');
-    assert(px.some((n) => n > 200), `forecast chart drew pixels (${px.join(',')})`);
-  }
+  const rows = await page.locator('#fc-table tbody tr').count();
+  assert(rows > 0, `the deal's quarter ${quarterStart} has a forecast row`);
+  await page.locator('#forecast-chart[data-ready="true"] canvas').first().waitFor();
+  await page.waitForTimeout(500);
+  const px = await drawnPixels(page, '#forecast-chart');
+  assert(px.some((n) => n > 200), `forecast chart drew pixels (${px.join(',')})`);
+  const api = await apiCall(page, 'GET', `/api/v1/sales/forecast?period_type=quarter&period_start=${quarterStart}&group=owner`);
+  assert(api.status === 200 && Number(api.data.total.pipeline) >= Number(opp.data.amount), `the deal is in the quarter's pipeline: ${JSON.stringify(api.data.total)}`);
   await screenshot(page, 'sales-forecast');
   assertNoProblems(problems, 'forecast');
 });
