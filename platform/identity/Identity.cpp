@@ -18,6 +18,9 @@ using store::Values;
 namespace {
 constexpr auto kPrincipalTtl = std::chrono::seconds(2);
 constexpr auto kSessionTtl = std::chrono::seconds(2);
+// API tokens: a revocation made on this host applies at once; one made elsewhere within a second.
+constexpr auto kTokenTtl = std::chrono::seconds(1);
+constexpr std::size_t kTokenCacheMax = 10000;
 constexpr auto kLastSeenEvery = std::chrono::seconds(60);
 
 bool validEmail(const std::string& e) {
@@ -381,7 +384,14 @@ void Identity::invalidateCaches() {
     ++_cacheGeneration;
     _principals.clear();
     _sessions.clear();
+    _tokens.clear();
     _enablement.clear();
+}
+
+void Identity::forgetToken(std::int64_t tokenId) {
+    std::lock_guard lock(_cacheMutex);
+    ++_cacheGeneration; // a lookup that read the row before the revocation committed is not cached
+    std::erase_if(_tokens, [&](const auto& kv) { return kv.second.tokenId == tokenId; });
 }
 
 bool Identity::throttled(store::Connection& c, const std::string& key, int limit, int& retryAfter) {
@@ -580,33 +590,59 @@ std::optional<Identity::CachedSession> Identity::findSession(const std::string& 
 void Identity::authenticate(http::Request& request) {
     const auto auth = request.header("authorization");
     if (auth.rfind("Bearer ", 0) == 0) {
-        const auto token = auth.substr(7);
-        auto c = _db->acquire();
-        // Looked up on every request (no cache), so a revocation takes effect at once.
-        auto rows = c->queryAll("SELECT id, user_id, expires_at, revoked_at, scopes, last_used_at FROM api_tokens WHERE token_hash = ?",
-                                {sha256Hex(token)});
+        const auto hash = sha256Hex(auth.substr(7));
         const auto now = std::chrono::system_clock::now();
-        if (rows.empty() || !store::isNull(rows[0][3]) ||
-            (!store::isNull(rows[0][2]) && parseSqlTime(store::asText(rows[0][2])) < now))
-            throw HttpError(401, "invalid_token", "The API token is unknown, expired or revoked.");
-        const auto userId = store::asInt(rows[0][1]);
-        request.principal = cachedPrincipal(userId);
-        if (!request.principal.authenticated()) throw HttpError(401, "invalid_token", "The API token is unknown, expired or revoked.");
-        request.principal.apiTokenId = store::asInt(rows[0][0]);
+        const auto invalid = [] { return HttpError(401, "invalid_token", "The API token is unknown, expired or revoked."); };
+        // Cached for a second (an integration's burst of requests costs one lookup); revoking
+        // through this host, disabling the user or any identity change drops the entry at once.
+        std::optional<CachedToken> tok;
+        {
+            std::lock_guard lock(_cacheMutex);
+            auto it = _tokens.find(hash);
+            if (it != _tokens.end() && std::chrono::steady_clock::now() - it->second.cachedAt < kTokenTtl) tok = it->second;
+        }
+        if (!tok) {
+            const auto generation = _cacheGeneration.load();
+            auto c = _db->acquire();
+            auto rows = c->queryAll("SELECT id, user_id, expires_at, revoked_at, scopes, last_used_at FROM api_tokens WHERE token_hash = ?", {hash});
+            if (rows.empty() || !store::isNull(rows[0][3])) throw invalid();
+            CachedToken t;
+            t.tokenId = store::asInt(rows[0][0]);
+            t.userId = store::asInt(rows[0][1]);
+            if (!store::isNull(rows[0][2])) t.expiresAt = parseSqlTime(store::asText(rows[0][2]));
+            const auto scopes = Json::parse(store::asText(rows[0][4]), nullptr, false);
+            if (scopes.is_array())
+                for (const auto& s : scopes)
+                    if (s.is_string()) t.scopes.push_back(s.get<std::string>());
+            t.lastUsedWritten = store::isNull(rows[0][5]) ? std::chrono::system_clock::time_point{} : parseSqlTime(store::asText(rows[0][5]));
+            t.cachedAt = std::chrono::steady_clock::now();
+            std::lock_guard lock(_cacheMutex);
+            if (generation == _cacheGeneration.load()) {
+                if (_tokens.size() >= kTokenCacheMax) _tokens.clear();
+                _tokens[hash] = t;
+            }
+            tok = t;
+        }
+        if (tok->expiresAt && *tok->expiresAt < now) throw invalid();
+        request.principal = cachedPrincipal(tok->userId);
+        if (!request.principal.authenticated()) throw invalid();
+        request.principal.apiTokenId = tok->tokenId;
         request.principal.viaApiToken = true;
         // A scoped token keeps only the listed permissions (each at the user's own scope).
-        const auto scopes = Json::parse(store::asText(rows[0][4]), nullptr, false);
-        if (scopes.is_array() && !scopes.empty()) {
+        if (!tok->scopes.empty()) {
             std::map<std::string, Scope> narrowed;
-            for (const auto& s : scopes) {
-                if (!s.is_string()) continue;
-                const auto name = s.get<std::string>();
+            for (const auto& name : tok->scopes)
                 if (auto sc = request.principal.scope(name); sc != Scope::None) narrowed[name] = sc;
-            }
             request.principal.permissions = std::move(narrowed);
         }
-        if (store::isNull(rows[0][5]) || now - parseSqlTime(store::asText(rows[0][5])) > kLastSeenEvery)
-            c->execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", {sqlTime(now), request.principal.apiTokenId});
+        if (now - tok->lastUsedWritten > kLastSeenEvery) {
+            {
+                std::lock_guard lock(_cacheMutex);
+                if (auto it = _tokens.find(hash); it != _tokens.end()) it->second.lastUsedWritten = now;
+            }
+            auto c = _db->acquire();
+            c->execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", {sqlTime(now), tok->tokenId});
+        }
         return;
     }
     auto it = request.cookies.find(_options.cookieName);

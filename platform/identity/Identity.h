@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,8 @@ public:
 
     /// Drops cached principals and enablement (after role, user or enablement changes).
     void invalidateCaches();
+    /// Forgets one API token in this host's cache (its revocation takes effect at once here).
+    void forgetToken(std::int64_t tokenId);
     /// Bumped by every invalidation (user, role, department, enablement changes): results that
     /// depend on who is who can key on it.
     std::uint64_t cacheGeneration() const { return _cacheGeneration.load(); }
@@ -166,7 +169,16 @@ private:
     Audit& _audit;
     IdentityOptions _options;
     std::mutex _cacheMutex;
+    struct CachedToken {
+        std::int64_t tokenId = 0;
+        std::int64_t userId = 0;
+        std::optional<std::chrono::system_clock::time_point> expiresAt;
+        std::vector<std::string> scopes; ///< empty: the user's own permissions
+        std::chrono::system_clock::time_point lastUsedWritten;
+        std::chrono::steady_clock::time_point cachedAt;
+    };
     std::map<std::string, CachedSession> _sessions;          // token hash -> session
+    std::map<std::string, CachedToken> _tokens;              // API token hash -> token (1 s)
     std::map<std::int64_t, std::pair<Principal, std::chrono::steady_clock::time_point>> _principals;
     std::map<std::pair<std::string, std::int64_t>, bool> _enablement;
     std::atomic<std::uint64_t> _cacheGeneration{0}; // bumped by every invalidation

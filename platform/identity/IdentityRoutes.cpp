@@ -113,6 +113,7 @@ void Identity::registerRoutes(http::Router& router, std::function<Json(const Pri
                         throw HttpError::notFound("The token");
                     _audit.record(*c, AuditEntry::by(req.principal, "delete", "api_token", id));
                     tx.commit();
+                    forgetToken(id);
                     res.json({{"ok", true}});
                 }});
     registerAdminRoutes(router);

@@ -342,9 +342,24 @@ TEST_P(IdentitySessionTest, ApiTokensAreScopedShownOnceRevocableAndCannotMintTok
     EXPECT_EQ(w.status, 401);
     EXPECT_EQ(w.json()["error"]["code"], "invalid_token");
 
+    EXPECT_EQ(b.get("/api/v1/auth/me").status, 200) << "the token is now in the host's cache";
     EXPECT_EQ(admin.del("/api/v1/auth/tokens/" + std::to_string(tokenId)).status, 200);
-    EXPECT_EQ(b.get("/api/v1/accounts").status, 401) << "revocation takes effect at once";
+    EXPECT_EQ(b.get("/api/v1/accounts").status, 401) << "revocation takes effect at once, cache or not";
     EXPECT_EQ(admin.del("/api/v1/auth/tokens/" + std::to_string(tokenId)).status, 404);
+
+    // Revoked on another host (straight in the database): refused within the cache's second.
+    auto other = admin.post("/api/v1/auth/tokens", {{"name", "elsewhere"}});
+    ASSERT_EQ(other.status, 201);
+    test::Client o(host->port());
+    o.setBearer(other.json()["token"]);
+    EXPECT_EQ(o.get("/api/v1/auth/me").status, 200);
+    {
+        auto c = host->host().db()->acquire();
+        c->execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?",
+                   {identity::sqlTime(std::chrono::system_clock::now()), other.json()["id"].get<std::int64_t>()});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    EXPECT_EQ(o.get("/api/v1/auth/me").status, 401) << "another host's revocation applies within a second";
 
     // Expired tokens are refused.
     auto exp = admin.post("/api/v1/auth/tokens", {{"name", "old"}, {"expires_in_days", 1}});
