@@ -154,11 +154,11 @@ void computeScores(Engine& engine, store::Connection& c, const identity::Princip
     Json ids = Json::array();
     for (auto& r : c.queryAll("SELECT user_id FROM reports_eval_participants WHERE cycle_id = ?", {cy.id})) ids.push_back(store::asInt(r[0]));
     if (ids.empty()) return;
-    // Participants are scored whether or not they fall in the evaluator's own scorecard reach:
-    // the cycle's owner chose them within their evaluation scope.
+    // Participants are scored whether or not they fall in the evaluator's own scorecard reach or
+    // the template's subject roles: the cycle's owner chose them within their evaluation scope.
     identity::Principal scorer = p;
     scorer.permissions["reports.scorecard.read"] = std::max(p.scope("reports.scorecard.read"), p.scope("reports.evaluation.write"));
-    auto result = evaluateScorecard(engine, scorer, *tmpl, {*dates::parse(cy.from), *dates::parse(cy.to)}, {{"user_ids", ids}, {"trend_periods", 0}});
+    auto result = evaluateScorecard(engine, scorer, *tmpl, {*dates::parse(cy.from), *dates::parse(cy.to)}, {{"user_ids", ids}, {"roles", Json::array()}, {"trend_periods", 0}});
     std::map<std::int64_t, Json> byUser;
     for (const auto& s : result["subjects"]) byUser[s["id"].get<std::int64_t>()] = s;
     for (const auto& id : ids) {

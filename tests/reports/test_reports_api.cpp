@@ -677,6 +677,15 @@ TEST_P(ReportsApi, TemplateRolesChooseWhoIsScoredAndGraded) {
     auto all = m.post("/api/v1/reports/evaluations", cycle);
     ASSERT_EQ(all.status, 201) << all.body;
     EXPECT_EQ(all.json()["participants"].size(), 3u);
+    // Everyone chosen is scored, the manager too, though the template's own roles are reps.
+    auto everyone = m.post("/api/v1/reports/scorecards/" + id + "/evaluate", {{"period", period}, {"trend_periods", 0}, {"roles", Json::array()}}).json();
+    for (const auto& p : Json(all.json()["participants"])) {
+        const auto uid = p["user_id"].get<std::int64_t>();
+        for (const auto& sj : Json(everyone["subjects"]))
+            if (sj["id"] == uid) EXPECT_NEAR(num(p["score"]), num(sj["score"]), 0.011) << "participant " << uid;
+    }
+    const double mgrDeals = sql("SELECT COUNT(*) FROM fixture_deals WHERE owner_id = ? AND created_at >= '2025-01-01' AND created_at < '2025-07-01'", {mgr});
+    ASSERT_GT(mgrDeals, 0) << "the fixture gives the manager deals, so a dropped score shows";
 
     // Who holds a role is read live: giving the manager the rep role puts them on the scorecard.
     ASSERT_EQ(admin.put("/api/v1/admin/users/" + std::to_string(mgr), {{"version", admin.get("/api/v1/admin/users/" + std::to_string(mgr)).json()["version"]},
