@@ -932,7 +932,7 @@ Json Engine::records(const identity::Principal& p, const Dataset& ds, const std:
         for (const auto& r : rows)
             if (!r[i].is_null()) ids.insert(r[i].is_string() ? r[i].get<std::string>() : r[i].dump());
         if (ids.empty()) continue;
-        auto names = declared ? lookupNames(f, {ids.begin(), ids.end()}, p.locale) : lookupNames(f.lookup, {ids.begin(), ids.end()}, p.locale);
+        auto names = lookupNames(f, {ids.begin(), ids.end()}, p.locale); // declared names, else the built-in lookup
         for (auto& r : rows) {
             if (r[i].is_null()) continue;
             auto it = names.find(r[i].is_string() ? r[i].get<std::string>() : r[i].dump());
