@@ -19,6 +19,7 @@ import { simpleChart, tipHead, tipRow, TOOLTIP } from '../charts/simple.js';
 import { PALETTE } from '../charts/widgets.js';
 import { exportButtons, mayExport, periodSuffix } from '../exports.js';
 import { openKpiChart } from './scorecard-kpi.js';
+import { roleLabel } from './admin-common.js';
 
 const PERIOD_PRESETS = PRESETS.filter((p) => p !== 'custom');
 const RAG = ['green', 'amber', 'red'];
@@ -63,16 +64,10 @@ async function loadRoles(signal) {
   return ['rep', 'manager', 'analyst'];
 }
 
-function roleText(name) {
-  const key = `roles.${name}`;
-  const text = t(key);
-  return text === key ? name : text;
-}
-
 /** A role select: "All roles" ('') and each role; `selected` preselects one. */
 function roleSelect(id, roles, selected) {
   return h('select', { id }, h('option', { value: '', text: t('scorecards.all_roles') }),
-    roles.map((r) => h('option', { value: r, selected: r === selected, text: roleText(r) })));
+    roles.map((r) => h('option', { value: r, selected: r === selected, text: roleLabel(r) })));
 }
 
 /** The template's own people (its `subject_roles`), the default of the role select. */
@@ -169,6 +164,7 @@ export async function renderScorecards({ main, query, signal }) {
     subject: query.subject || '',
   };
   const tplOf = (id) => templates.find((x) => x.id === id);
+  const forPeople = () => ((tplOf(state.scorecard) || {}).subject || 'user') === 'user';
   // People templates score one role by default (the sales rep template: reps); "" = every role.
   // In the URL only when it differs from the template's default ("all" = every role).
   state.role = query.role === 'all' ? '' : query.role ? String(query.role) : templateRole(tplOf(state.scorecard));
@@ -178,9 +174,9 @@ export async function renderScorecards({ main, query, signal }) {
     departments.map((d) => h('option', { value: String(d.id), selected: String(d.id) === state.department_id, text: deptLabel(d) })));
   const perSel = h('select', { id: 'sc-period' }, PERIOD_PRESETS.map((p) => h('option', { value: p, selected: p === state.period, text: t(`period.presets.${p}`) })));
   const roleSel = roleSelect('sc-role', roles, state.role);
-  if (state.role && ![...roleSel.options].some((o) => o.value === state.role)) roleSel.appendChild(h('option', { value: state.role, selected: true, text: roleText(state.role) }));
+  if (state.role && ![...roleSel.options].some((o) => o.value === state.role)) roleSel.appendChild(h('option', { value: state.role, selected: true, text: roleLabel(state.role) }));
   const roleField = labelled('sc-role', t('scorecards.role'), roleSel);
-  const showRole = () => { roleField.hidden = ((tplOf(state.scorecard) || {}).subject || 'user') !== 'user'; };
+  const showRole = () => { roleField.hidden = !forPeople(); };
   showRole();
   replace(filtersEl,
     labelled('sc-template', t('scorecards.template'), tplSel),
@@ -200,7 +196,7 @@ export async function renderScorecards({ main, query, signal }) {
     replace(body, loadingState());
     const req = { period: resolvePreset(state.period), trend_periods: 3 };
     if (state.department_id) req.department_id = Number(state.department_id);
-    if (((tplOf(state.scorecard) || {}).subject || 'user') === 'user') req.roles = state.role ? [state.role] : [];
+    if (forPeople()) req.roles = state.role ? [state.role] : [];
     let data;
     try {
       data = await api.post(`/api/v1/reports/scorecards/${seg(state.scorecard)}/evaluate`, req, { signal });
