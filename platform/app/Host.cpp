@@ -38,6 +38,11 @@ Host::Host(HostOptions options) : _options(std::move(options)) {
     _server->setGate(_identity);
     plugins::PluginManagerOptions pluginOptions;
     pluginOptions.hostVersion = ATRIUM_VERSION;
+    pluginOptions.customers = [db = _db, audit = _audit.get()](store::Connection& c, const identity::Principal& principal,
+                                                               const std::string& kind, const nlohmann::json& body,
+                                                               const std::string& source) {
+        return customers::createCustomer(db, *audit, c, principal, kind, body, source);
+    };
     auto config = _options.config;
     _plugins = std::make_unique<plugins::PluginManager>(
         _db, _router,

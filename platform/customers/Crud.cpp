@@ -3,7 +3,6 @@
 #include "identity/RecordScope.h"
 
 #include <algorithm>
-#include <regex>
 #include <set>
 
 namespace atrium::customers {
@@ -19,17 +18,6 @@ namespace {
 
 constexpr std::int64_t kMaxLimit = 200;
 const std::set<std::string> kSystemColumns = {"id", "owner_id", "department_id", "version", "created_at", "updated_at"};
-
-// '!' is the LIKE escape character: a backslash would need different quoting in MySQL
-// string literals than in SQLite ones.
-std::string escapeLike(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '%' || c == '_' || c == '!') out += '!';
-        out += c;
-    }
-    return out;
-}
 
 std::int64_t parseIntParam(const std::string& name, const std::string& v, std::int64_t lo, std::int64_t hi) {
     try {
@@ -133,7 +121,7 @@ Json CrudResource::list(const http::Request& req, const std::string& extraWhere,
             for (const auto& f : _spec.fields) {
                 if (!f.searchable || p.fieldDenied(fieldKey(f.name))) continue;
                 ors.push_back("t." + f.name + " LIKE ? ESCAPE '!'");
-                params.push_back("%" + escapeLike(value) + "%");
+                params.push_back("%" + sdk::escapeLike(value) + "%");
             }
             if (!ors.empty()) {
                 std::string clause = "(";
@@ -177,58 +165,36 @@ Json CrudResource::get(const http::Request& req, std::int64_t id) {
     return rowJson(req.principal, cols, *row);
 }
 
-Value CrudResource::validate(const FieldSpec& f, const Json& v, Json& errors) const {
+sdk::FieldRule FieldSpec::rule() const {
     using T = FieldSpec::Type;
-    if (v.is_null() || (v.is_string() && v.get<std::string>().empty())) {
-        if (f.required) errors[f.name] = "This field is required.";
-        return nullptr;
+    sdk::FieldRule r;
+    r.name = name;
+    r.required = required;
+    r.maxLength = maxLength ? maxLength : 255;
+    r.allowed = allowed;
+    switch (type) {
+    case T::Text: r.kind = sdk::FieldKind::Text; break;
+    case T::Integer: r.kind = sdk::FieldKind::Integer; break;
+    case T::Real: r.kind = sdk::FieldKind::Number; break;
+    case T::Date: r.kind = sdk::FieldKind::Date; break;
+    case T::Email: r.kind = sdk::FieldKind::Email; break;
+    case T::Url: r.kind = sdk::FieldKind::Url; break;
+    case T::Reference: r.kind = sdk::FieldKind::Reference; break;
     }
-    switch (f.type) {
-    case T::Integer:
-    case T::Reference:
-        if (!v.is_number_integer()) {
-            errors[f.name] = "Enter a whole number.";
-            return nullptr;
-        }
-        return v.get<std::int64_t>();
-    case T::Real:
-        if (!v.is_number()) {
-            errors[f.name] = "Enter a number.";
-            return nullptr;
-        }
-        return v.get<double>();
-    default: break;
-    }
-    if (!v.is_string()) {
-        errors[f.name] = "Enter text.";
-        return nullptr;
-    }
-    auto s = v.get<std::string>();
-    if (s.size() > f.maxLength) {
-        errors[f.name] = "Use at most " + std::to_string(f.maxLength) + " characters.";
-        return nullptr;
-    }
-    if (f.type == T::Email) {
-        static const std::regex re(R"(^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$)");
-        if (!std::regex_match(s, re)) errors[f.name] = "Enter a valid email address.";
-    } else if (f.type == T::Url) {
-        if (s.rfind("http://", 0) != 0 && s.rfind("https://", 0) != 0) errors[f.name] = "Enter a web address starting with http:// or https://.";
-    } else if (f.type == T::Date) {
-        static const std::regex re(R"(^\d{4}-\d{2}-\d{2}$)");
-        if (!std::regex_match(s, re)) errors[f.name] = "Enter a date as YYYY-MM-DD.";
-    }
-    if (!f.allowed.empty() && std::find(f.allowed.begin(), f.allowed.end(), s) == f.allowed.end()) {
-        std::string list;
-        for (const auto& a : f.allowed) list += (list.empty() ? "" : ", ") + a;
-        errors[f.name] = "Use one of: " + list + ".";
-    }
-    return s;
+    return r;
 }
 
-Json CrudResource::create(http::Request& req) {
-    const auto& p = req.principal;
-    const auto body = req.jsonBody();
-    Json errors = Json::object();
+Value CrudResource::validate(const FieldSpec& f, const Json& v, sdk::Problems& problems) const {
+    const auto value = sdk::validateField(f.rule(), v, problems);
+    if (const auto* i = std::get_if<std::int64_t>(&value)) return *i;
+    if (const auto* d = std::get_if<double>(&value)) return *d;
+    if (const auto* t = std::get_if<std::string>(&value)) return *t;
+    return nullptr;
+}
+
+std::int64_t CrudResource::insert(store::Connection& c, const Principal& p, const Json& body, const WriteContext& context) {
+    if (!body.is_object()) throw HttpError::badRequest("The " + _spec.name + " must be a JSON object.");
+    sdk::Problems problems;
     std::vector<std::string> cols;
     Values vals;
     for (const auto& [key, value] : body.items()) {
@@ -240,31 +206,29 @@ Json CrudResource::create(http::Request& req) {
     for (const auto& f : _spec.fields) {
         if (!f.writable) continue;
         const Json v = body.contains(f.name) ? body[f.name] : Json(nullptr);
-        auto value = validate(f, v, errors);
+        auto value = validate(f, v, problems);
         if (!body.contains(f.name) && !f.required) continue;
         cols.push_back(f.name);
         vals.push_back(value);
     }
     std::int64_t owner = p.userId;
     if (body.contains("owner_id")) {
-        if (!body["owner_id"].is_number_integer()) errors["owner_id"] = "Enter a user id.";
+        if (!body["owner_id"].is_number_integer()) problems.add("owner_id", "Enter a user id.");
         else owner = body["owner_id"].get<std::int64_t>();
     }
-    if (!errors.empty()) throw HttpError::validation(errors);
-    auto c = _db->acquire();
-    store::Transaction tx(*c);
+    if (!problems.empty()) throw HttpError::validation(problems.fields());
     for (std::size_t i = 0; i < cols.size(); ++i) {
         auto it = std::find_if(_spec.fields.begin(), _spec.fields.end(), [&](const FieldSpec& f) { return f.name == cols[i]; });
         if (it->type == FieldSpec::Type::Reference && !store::isNull(vals[i])) {
             // The referenced record must exist and be readable by the caller.
-            if (!referenceReadable(*c, p, *it, vals[i])) errors[cols[i]] = "No record has this id.";
+            if (!referenceReadable(c, p, *it, vals[i])) problems.add(cols[i], "No record has this id.");
         }
     }
-    auto ownerRow = c->queryAll("SELECT u.department_id, d.path FROM users u LEFT JOIN departments d ON d.id = u.department_id "
-                                "WHERE u.id = ? AND u.active = 1",
-                                {owner});
-    if (ownerRow.empty()) errors["owner_id"] = "No active user has this id.";
-    if (!errors.empty()) throw HttpError::validation(errors);
+    auto ownerRow = c.queryAll("SELECT u.department_id, d.path FROM users u LEFT JOIN departments d ON d.id = u.department_id "
+                               "WHERE u.id = ? AND u.active = 1",
+                               {owner});
+    if (ownerRow.empty()) problems.add("owner_id", "No active user has this id.");
+    if (!problems.empty()) throw HttpError::validation(problems.fields());
     if (!identity::inScope(p, _spec.permission + ".write", owner, store::asText(ownerRow[0][1])))
         throw HttpError::forbidden("You may not create records for that owner.");
     const auto dept = ownerRow[0][0];
@@ -279,22 +243,32 @@ Json CrudResource::create(http::Request& req) {
     Values params = vals;
     params.push_back(owner);
     params.push_back(dept);
-    const auto id = c->insert(sql, params);
+    const auto id = c.insert(sql, params);
     Json newValues = Json::object();
     for (std::size_t i = 0; i < cols.size(); ++i) newValues[cols[i]] = valueJson(vals[i]);
     newValues["owner_id"] = owner;
+    if (context.source != "core") newValues["created_by_plugin"] = context.source;
     auto audit = identity::AuditEntry::by(p, "create", _spec.name, id);
     audit.newValues = newValues;
-    audit.clientAddress = req.clientAddress;
-    audit.requestId = req.requestId;
-    _audit.record(*c, audit);
+    audit.clientAddress = context.clientAddress;
+    audit.requestId = context.requestId;
+    _audit.record(c, audit);
     if (!_spec.accountColumn.empty()) {
         std::int64_t account = _spec.accountColumn == "id" ? id : 0;
         for (std::size_t i = 0; i < cols.size(); ++i)
-            if (cols[i] == _spec.accountColumn) account = store::asInt(vals[i]);
-        appendTimeline(*c, _db->dialect(), _spec.name, id, account, _spec.name + ".created", _spec.name + " created", newValues, p.userId,
-                       "core");
+            if (cols[i] == _spec.accountColumn && !store::isNull(vals[i])) account = store::asInt(vals[i]);
+        appendTimeline(c, _db->dialect(), _spec.name, id, account, _spec.name + ".created", _spec.name + " created", newValues, p.userId,
+                       context.source);
     }
+    return id;
+}
+
+Json CrudResource::create(http::Request& req) {
+    const auto& p = req.principal;
+    const auto body = req.jsonBody();
+    auto c = _db->acquire();
+    store::Transaction tx(*c);
+    const auto id = insert(*c, p, body, {req.requestId, req.clientAddress, "core"});
     tx.commit();
     const auto outCols = visibleColumns(p);
     auto created = loadScoped(*c, p, _spec.permission + ".read", id, outCols);
@@ -307,25 +281,25 @@ Json CrudResource::update(http::Request& req, std::int64_t id) {
     if (!body.contains("version") || !body["version"].is_number_integer())
         throw HttpError::validation({{"version", "Send the record's version you edited, so concurrent edits are not lost."}});
     const auto version = body["version"].get<std::int64_t>();
-    Json errors = Json::object();
+    sdk::Problems problems;
     std::vector<std::string> cols;
     Values vals;
     std::optional<std::int64_t> newOwner;
     for (const auto& [key, value] : body.items()) {
         if (key == "version" || key == "id") continue;
         if (key == "owner_id") {
-            if (!value.is_number_integer()) errors["owner_id"] = "Enter a user id.";
+            if (!value.is_number_integer()) problems.add("owner_id", "Enter a user id.");
             else newOwner = value.get<std::int64_t>();
             continue;
         }
         auto it = std::find_if(_spec.fields.begin(), _spec.fields.end(), [&](const FieldSpec& f) { return f.name == key; });
         if (it == _spec.fields.end() || !it->writable) throw HttpError::badRequest("The field '" + key + "' cannot be set.");
         if (p.fieldDenied(fieldKey(key))) throw HttpError::forbidden("You may not set the field '" + key + "'.");
-        auto v = validate(*it, value, errors);
+        auto v = validate(*it, value, problems);
         cols.push_back(key);
         vals.push_back(v);
     }
-    if (!errors.empty()) throw HttpError::validation(errors);
+    if (!problems.empty()) throw HttpError::validation(problems.fields());
     auto c = _db->acquire();
     store::Transaction tx(*c);
     std::vector<std::string> all = {"id"};

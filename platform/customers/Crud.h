@@ -8,6 +8,8 @@
 #include "identity/Audit.h"
 #include "store/Database.h"
 
+#include <atrium/sdk/fields.hpp>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,6 +31,9 @@ struct FieldSpec {
     std::vector<std::string> allowed{};  ///< allowed values (empty = any)
     std::string referenceTable{};        ///< for Type::Reference: must name an existing row
     std::string referencePermission{};   ///< read permission whose scope must reach that row ("core.account.read")
+
+    /// The SDK's rule for this field: the host and every plugin validate with the same code.
+    sdk::FieldRule rule() const;
 };
 
 struct EntitySpec {
@@ -52,11 +57,22 @@ public:
     http::Json get(const http::Request& request, std::int64_t id);
     const EntitySpec& spec() const { return _spec; }
 
+    /// Who writes and from where: the audit row and the timeline entry record it.
+    struct WriteContext {
+        std::string requestId;
+        std::string clientAddress;
+        std::string source = "core"; ///< "core", or the plugin id creating the record
+    };
+    /// Validates `body` as POST does and inserts the record on `c` (in the caller's transaction)
+    /// with its audit row and timeline entry; returns the new id. Throws HttpError: 400 for a
+    /// field that cannot be set, 422 with the field problems, 403 for an owner out of scope.
+    std::int64_t insert(store::Connection& c, const identity::Principal& principal, const http::Json& body, const WriteContext& context);
+
 private:
     http::Json rowJson(const identity::Principal& p, const std::vector<std::string>& columns, const store::Values& row) const;
     std::vector<std::string> visibleColumns(const identity::Principal& p) const;
     std::string fieldKey(const std::string& field) const { return "core." + _spec.name + "." + field; }
-    store::Value validate(const FieldSpec& f, const http::Json& v, http::Json& errors) const;
+    store::Value validate(const FieldSpec& f, const http::Json& v, sdk::Problems& problems) const;
     http::Json create(http::Request& request);
     http::Json update(http::Request& request, std::int64_t id);
     void remove(http::Request& request, std::int64_t id);
@@ -75,5 +91,13 @@ void appendTimeline(store::Connection& c, const store::Dialect& d, const std::st
 
 /// Registers accounts, contacts, departments and timeline routes.
 void registerCustomerRoutes(http::Router& router, store::DatabasePtr db, identity::Audit& audit);
+
+/// The core's customer entities ("account", "contact"), as the REST routes declare them.
+const EntitySpec& customerSpec(const std::string& kind);
+
+/// Creates an account or contact on `c` for a plugin (atrium_host_api.customer_create): the
+/// same rules, audit and timeline as POST /api/v1/accounts|contacts. Throws like insert().
+std::int64_t createCustomer(store::DatabasePtr db, identity::Audit& audit, store::Connection& c, const identity::Principal& principal,
+                            const std::string& kind, const http::Json& body, const std::string& source);
 
 } // namespace atrium::customers

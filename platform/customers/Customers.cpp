@@ -142,6 +142,19 @@ void registerDepartments(http::Router& router, store::DatabasePtr db, identity::
 
 } // namespace
 
+const EntitySpec& customerSpec(const std::string& kind) {
+    static const EntitySpec account = accountSpec(), contact = contactSpec();
+    if (kind == "account") return account;
+    if (kind == "contact") return contact;
+    throw std::invalid_argument("the customer kind \"" + kind + "\" is not \"account\" or \"contact\"");
+}
+
+std::int64_t createCustomer(store::DatabasePtr db, identity::Audit& audit, store::Connection& c, const identity::Principal& principal,
+                            const std::string& kind, const Json& body, const std::string& source) {
+    CrudResource resource(customerSpec(kind), std::move(db), audit);
+    return resource.insert(c, principal, body, {"", "", source});
+}
+
 void registerCustomerRoutes(http::Router& router, store::DatabasePtr db, identity::Audit& audit) {
     auto acc = std::make_shared<CrudResource>(accountSpec(), db, audit);
     auto con = std::make_shared<CrudResource>(contactSpec(), db, audit);
@@ -165,7 +178,10 @@ void registerCustomerRoutes(http::Router& router, store::DatabasePtr db, identit
                         Json body = store::isNull(r[5]) ? Json(nullptr) : Json::parse(store::asText(r[5]), nullptr, false);
                         // Timeline bodies carry field values: drop those the reader may not see.
                         if (body.is_object()) {
-                            const auto prefix = "core." + store::asText(r[1]) + ".";
+                            // Core entity types are bare ("account": key "core.account.phone");
+                            // a plugin's carry its id ("sales.lead": key "sales.lead.email").
+                            const auto type = store::asText(r[1]);
+                            const auto prefix = (type.find('.') == std::string::npos ? "core." + type : type) + ".";
                             for (auto it = body.begin(); it != body.end();)
                                 it = req.principal.fieldDenied(prefix + it.key()) ? body.erase(it) : std::next(it);
                         }

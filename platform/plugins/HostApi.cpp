@@ -8,6 +8,7 @@
 
 #include "plugins/Runtime.h"
 
+#include "http/Http.h"
 #include "identity/Audit.h"
 #include "identity/Principal.h"
 #include "identity/RecordScope.h"
@@ -1024,41 +1025,6 @@ atrium_status apiAuditAppend(atrium_db* db, const atrium_principal* principal, c
     });
 }
 
-/// What a plugin may set on a core customer record: the same rules as the core's REST routes
-/// (platform/customers/Customers.cpp).
-struct CustomerField {
-    const char* name;
-    enum Kind { Text, Integer, Email, Url, AccountRef } kind;
-    bool required;
-    std::size_t maxLength;
-    std::vector<std::string> allowed;
-};
-
-const std::vector<CustomerField>& customerFields(const std::string& kind) {
-    static const std::vector<CustomerField> account = {
-        {"name", CustomerField::Text, true, 200, {}},
-        {"industry", CustomerField::Text, false, 100, {}},
-        {"size_band", CustomerField::Text, false, 20, {"1-10", "11-50", "51-200", "201-1000", "1000+"}},
-        {"employees", CustomerField::Integer, false, 0, {}},
-        {"region", CustomerField::Text, false, 100, {}},
-        {"country", CustomerField::Text, false, 100, {}},
-        {"city", CustomerField::Text, false, 100, {}},
-        {"website", CustomerField::Url, false, 255, {}},
-        {"phone", CustomerField::Text, false, 50, {}},
-    };
-    static const std::vector<CustomerField> contact = {
-        {"account_id", CustomerField::AccountRef, false, 0, {}},
-        {"first_name", CustomerField::Text, true, 100, {}},
-        {"last_name", CustomerField::Text, false, 100, {}},
-        {"email", CustomerField::Email, false, 254, {}},
-        {"phone", CustomerField::Text, false, 50, {}},
-        {"title", CustomerField::Text, false, 100, {}},
-    };
-    if (kind == "account") return account;
-    if (kind == "contact") return contact;
-    throw std::invalid_argument("the customer kind \"" + kind + "\" is not \"account\" or \"contact\"");
-}
-
 atrium_status apiCustomerCreate(atrium_db* db, const atrium_principal* principal, const char* kind, const char* json, size_t jsonSize,
                                 int64_t* id, atrium_error* error) {
     return guarded(error, [&]() -> atrium_status {
@@ -1066,122 +1032,26 @@ atrium_status apiCustomerCreate(atrium_db* db, const atrium_principal* principal
         if (!db || !db->record) throw std::invalid_argument("the db handle is NULL");
         if (!principal || !principal->principal) throw std::invalid_argument("the principal is NULL");
         const auto k = requireText(kind, "the customer kind");
-        const auto& fields = customerFields(k);
+        if (k != "account" && k != "contact") throw std::invalid_argument("the customer kind \"" + k + "\" is not \"account\" or \"contact\"");
         auto body = nlohmann::json::parse(view(json, jsonSize), nullptr, false);
         if (body.is_discarded() || !body.is_object()) return fail(error, ATRIUM_E_INVALID, "the " + k + " is not a JSON object");
-        const auto& p = *principal->principal;
-        std::vector<std::string> problems;
-        std::vector<std::string> cols;
-        std::vector<Value> vals;
-        for (const auto& [key, value] : body.items()) {
-            if (key == "owner_id") continue;
-            if (std::none_of(fields.begin(), fields.end(), [&](const CustomerField& f) { return key == f.name; }))
-                return fail(error, ATRIUM_E_INVALID, key + ": the field cannot be set on a " + k + ".");
-        }
-        auto& c = db->connection();
-        for (const auto& f : fields) {
-            const auto it = body.find(f.name);
-            if (it == body.end() || it->is_null() || (it->is_string() && it->get<std::string>().empty())) {
-                if (f.required) problems.push_back(std::string(f.name) + ": This field is required.");
-                continue;
-            }
-            const auto& v = *it;
-            if (f.kind == CustomerField::Integer || f.kind == CustomerField::AccountRef) {
-                if (!v.is_number_integer()) {
-                    problems.push_back(std::string(f.name) + ": Enter a whole number.");
-                    continue;
-                }
-                if (f.kind == CustomerField::AccountRef && !c.queryScalar("SELECT id FROM accounts WHERE id = ?", {v.get<std::int64_t>()})) {
-                    problems.push_back(std::string(f.name) + ": No record has this id.");
-                    continue;
-                }
-                cols.emplace_back(f.name);
-                vals.emplace_back(v.get<std::int64_t>());
-                continue;
-            }
-            if (!v.is_string()) {
-                problems.push_back(std::string(f.name) + ": Enter text.");
-                continue;
-            }
-            const auto text = v.get<std::string>();
-            if (text.size() > f.maxLength) {
-                problems.push_back(std::string(f.name) + ": Use at most " + std::to_string(f.maxLength) + " characters.");
-                continue;
-            }
-            if (f.kind == CustomerField::Email) {
-                const auto at = text.find('@');
-                if (at == std::string::npos || at == 0 || text.find('.', at) == std::string::npos || text.find(' ') != std::string::npos) {
-                    problems.push_back(std::string(f.name) + ": Enter a valid email address.");
-                    continue;
-                }
-            }
-            if (f.kind == CustomerField::Url && text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0) {
-                problems.push_back(std::string(f.name) + ": Enter a web address starting with http:// or https://.");
-                continue;
-            }
-            if (!f.allowed.empty() && std::find(f.allowed.begin(), f.allowed.end(), text) == f.allowed.end()) {
-                std::string list;
-                for (const auto& a : f.allowed) list += (list.empty() ? "" : ", ") + a;
-                problems.push_back(std::string(f.name) + ": Use one of: " + list + ".");
-                continue;
-            }
-            cols.emplace_back(f.name);
-            vals.emplace_back(text);
-        }
-        std::int64_t owner = p.userId;
-        if (body.contains("owner_id")) {
-            if (!body["owner_id"].is_number_integer()) problems.push_back("owner_id: Enter a user id.");
-            else owner = body["owner_id"].get<std::int64_t>();
-        }
-        auto ownerRow = c.queryAll("SELECT u.department_id, d.path FROM users u LEFT JOIN departments d ON d.id = u.department_id "
-                                   "WHERE u.id = ? AND u.active = 1",
-                                   {owner});
-        if (ownerRow.empty()) problems.push_back("owner_id: No active user has this id.");
-        if (!problems.empty()) {
-            std::string message;
-            for (const auto& pr : problems) message += (message.empty() ? "" : " ") + pr;
-            return fail(error, ATRIUM_E_INVALID, message);
-        }
-        if (!identity::inScope(p, "core." + k + ".write", owner, store::asText(ownerRow[0][1])))
-            return fail(error, ATRIUM_E_FORBIDDEN, "You may not create a " + k + " for that owner.");
-        const auto& dialect = db->record->services->db->dialect();
-        const std::string table = k == "account" ? "accounts" : "contacts";
-        std::string sql = "INSERT INTO " + table + " (", marks;
-        for (const auto& col : cols) {
-            sql += col + ", ";
-            marks += "?, ";
-        }
-        sql += "owner_id, department_id, version, created_at, updated_at) VALUES (" + marks + "?, ?, 1, " + dialect.nowUtc() + ", " +
-               dialect.nowUtc() + ")";
-        std::vector<Value> params = vals;
-        params.emplace_back(owner);
-        params.push_back(ownerRow[0][0]);
-        const auto newId = c.insert(sql, params);
-        nlohmann::json values = nlohmann::json::object();
-        std::int64_t accountId = k == "account" ? newId : 0;
-        for (std::size_t i = 0; i < cols.size(); ++i) {
-            if (const auto* n = std::get_if<std::int64_t>(&vals[i])) values[cols[i]] = *n;
-            else values[cols[i]] = store::asText(vals[i]);
-            if (cols[i] == "account_id") accountId = std::get<std::int64_t>(vals[i]);
-        }
-        values["owner_id"] = owner;
-        values["created_by_plugin"] = db->record->id();
-        auto audit = identity::AuditEntry::by(p, "create", k, newId);
-        audit.newValues = values;
-        identity::Audit(db->record->services->db).record(c, audit);
-        TimelineEntry t;
-        t.source = db->record->id();
-        t.entityType = k;
-        t.entityId = newId;
-        t.accountId = accountId;
-        t.kind = k + ".created";
-        t.title = k + " created";
-        t.bodyJson = values.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        t.actorUserId = p.userId;
         auto& services = *db->record->services;
-        if (services.options.timeline) services.options.timeline(c, t);
-        else writeCoreTimeline(c, dialect, t);
-        if (id) *id = newId;
+        if (!services.options.customers) return fail(error, ATRIUM_E_UNSUPPORTED, "this host keeps no customer records");
+        try {
+            // The core's own rules, audit and timeline: one implementation for the REST routes and
+            // for plugins (platform/customers).
+            const auto newId = services.options.customers(db->connection(), *principal->principal, k, body, db->record->id());
+            if (id) *id = newId;
+        } catch (const http::HttpError& e) {
+            if (e.status() == 403) return fail(error, ATRIUM_E_FORBIDDEN, e.what());
+            if (e.status() == 422 && e.fields().is_object()) {
+                std::string message;
+                for (const auto& [field, problem] : e.fields().items())
+                    message += (message.empty() ? "" : " ") + field + ": " + (problem.is_string() ? problem.get<std::string>() : problem.dump());
+                return fail(error, ATRIUM_E_INVALID, message);
+            }
+            return fail(error, ATRIUM_E_INVALID, e.what());
+        }
         return succeed(error);
     });
 }

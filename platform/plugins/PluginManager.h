@@ -13,6 +13,7 @@
 // refused with the reason.
 
 #include "http/Router.h"
+#include "identity/Principal.h"
 #include "plugins/Catalog.h"
 #include "plugins/EventBus.h"
 #include "plugins/Manifest.h"
@@ -61,6 +62,12 @@ struct TimelineEntry {
 /// timeline_events table; the host may substitute its own service (e.g. to invalidate caches).
 using TimelineWriter = std::function<std::int64_t(store::Connection& connection, const TimelineEntry& entry)>;
 
+/// Creates a core account or contact ("account" / "contact") for plugin `source` on `connection`,
+/// with the rules, audit and timeline of the core's own routes; returns the id. Throws
+/// http::HttpError (400 a field that cannot be set, 422 with error fields, 403 out of scope).
+using CustomerCreator = std::function<std::int64_t(store::Connection& connection, const identity::Principal& principal,
+                                                   const std::string& kind, const nlohmann::json& body, const std::string& source)>;
+
 /// Where the core keeps what record-scope predicates need (see scope_predicate in plugin.h).
 struct ScopeTables {
     std::string departments = "departments";
@@ -75,6 +82,7 @@ struct PluginManagerOptions {
     std::string hostVersion = "0.0.0";      ///< shown to plugins as atrium_host_api.host_version
     std::set<std::string> disabled;        ///< ids an administrator disabled: listed, not initialised
     TimelineWriter timeline;               ///< empty = write the core's timeline_events table
+    CustomerCreator customers;             ///< empty = customer_create answers ATRIUM_E_UNSUPPORTED
     ScopeTables scopeTables;
     /// Stop waiting for callbacks in flight after this long when disabling; the plugin is then
     /// left running (reported) rather than shut down under a live callback.
