@@ -8,8 +8,10 @@
 #include <atrium/sdk/db.hpp>
 #include <atrium/sdk/error.hpp>
 #include <atrium/sdk/events.hpp>
+#include <atrium/sdk/fields.hpp>
 #include <atrium/sdk/host.hpp>
 #include <atrium/sdk/http.hpp>
 #include <atrium/sdk/plugin.hpp>
 #include <atrium/sdk/reporting.hpp>
+#include <atrium/sdk/resource.hpp>
 #include <atrium/sdk/scope.hpp>

@@ -128,6 +128,8 @@ public:
 
     /// 0-based index of a result column; throws Error when there is none by that name.
     int index(std::string_view name) const;
+    /// The name of result column `column` ("AS" name when given).
+    std::string_view name(int column) const;
 
 private:
     Statement* _s;
@@ -234,6 +236,7 @@ inline std::string_view Row::textView(int column) const {
     return p ? std::string_view(p, size) : std::string_view();
 }
 inline int Row::index(std::string_view name) const { return _s->columnIndex(name); }
+inline std::string_view Row::name(int column) const { return _s->columnName(column); }
 inline Json Row::json(int column) const {
     switch (type(column)) {
     case ATRIUM_TYPE_INT: return i64(column);
