@@ -9,20 +9,6 @@ using atrium::sdk::Row;
 using atrium::sdk::TimelineEntry;
 using atrium::sdk::Transaction;
 
-Json productJson(Row r) {
-    return {{"id", r.i64("id")},           {"code", r.text("code")},          {"name", r.text("name")},
-            {"name_zh", r.json("name_zh")}, {"category", r.json("category")}, {"unit_price", round2(r.f64("unit_price"))},
-            {"currency", r.text("currency")}, {"active", r.boolean("active")}, {"version", r.i64("version")},
-            {"created_at", r.text("created_at")}, {"updated_at", r.text("updated_at")}};
-}
-
-const char* kProductColumns = "id, code, name, name_zh, category, unit_price, currency, active, version, created_at, updated_at";
-
-Json loadProduct(Db& db, std::int64_t id) {
-    for (auto r : db.query(std::string("SELECT ") + kProductColumns + " FROM sales_products WHERE id = ?", id)) return productJson(r);
-    return nullptr;
-}
-
 Json orderJson(Row r) {
     return {{"id", r.i64("id")},
             {"number", r.text("number")},
@@ -93,94 +79,25 @@ void registerCatalogRoutes(Context& ctx) {
         return {{"items", items}, {"total", items.size()}};
     }, "Pipelines with their ordered stages and default probabilities");
 
-    // ---- products ------------------------------------------------------------------------------
-    r.get("products", "sales.product.read", [](Request& req, Db& db) -> Json {
-        static const ListSpec spec = [] {
-            ListSpec s;
-            s.from = "sales_products p";
-            s.select = "p.id, p.code, p.name, p.name_zh, p.category, p.unit_price, p.currency, p.active, p.version, p.created_at, p.updated_at";
-            s.permission = "sales.product.read";
-            // Products are a shared catalogue: every holder of the permission sees all of them.
-            s.ownerColumn = "";
-            s.departmentColumn = "";
-            s.sorts = {{"id", "p.id"}, {"code", "p.code"}, {"name", "p.name"}, {"unit_price", "p.unit_price"}, {"category", "p.category"}};
-            s.defaultSort = "code";
-            s.idColumn = "p.id";
-            s.filters = {{"category", {"p.category"}}, {"active", {"p.active", true}}, {"currency", {"p.currency"}}};
-            s.search = {"p.code", "p.name", "p.name_zh"};
-            return s;
-        }();
-        return runList(req, db, spec, productJson);
-    }, "The product catalogue");
-
-    r.get("products/{id}", "sales.product.read", [](Request& req, Db& db) -> Json {
-        auto j = loadProduct(db, req.idParam());
-        if (j.is_null()) throw HttpError::notFound("The product");
-        return j;
-    }, "One product");
-
-    r.post("products", "sales.product.write", [](Request& req, Db& db) -> Json {
-        const Json body = req.json();
-        onlyFields(body, {"code", "name", "name_zh", "category", "unit_price", "currency", "active"});
-        Problems p;
-        const auto code = p.text(body, "code", true, 50);
-        const auto name = p.text(body, "name", true, 200);
-        const auto nameZh = p.text(body, "name_zh", false, 200);
-        const auto category = p.text(body, "category", false, 100);
-        const auto price = p.number(body, "unit_price", true, 0, 1e10);
-        const auto currency = p.text(body, "currency", false, 3).value_or("CNY");
-        if (!currencies().contains(currency)) p.add("currency", "Use an ISO 4217 code Atrium knows (CNY, USD, EUR, HKD, JPY, GBP, SGD).");
-        if (body.contains("active") && !body["active"].is_boolean()) p.add("active", "Send true or false.");
-        if (code && db.scalar<std::int64_t>("SELECT id FROM sales_products WHERE code = ?", *code)) p.add("code", "Another product has this code.");
-        p.throwIfAny();
-        Transaction tx(db);
-        const auto now = nowText();
-        const auto id = db.insert("INSERT INTO sales_products (code, name, name_zh, category, unit_price, currency, active, version, created_at, updated_at) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                                  *code, *name, nameZh, category, round2(*price), currency, body.value("active", true) ? 1 : 0, now, now);
-        req.audit(db, "create", "sales.product", id, nullptr, body);
-        tx.commit();
-        return loadProduct(db, id);
-    }, "Add a product");
-
-    r.put("products/{id}", "sales.product.write", [](Request& req, Db& db) -> Json {
-        const auto id = req.idParam();
-        const Json body = req.json();
-        onlyFields(body, {"name", "name_zh", "category", "unit_price", "currency", "active", "version"});
-        const auto version = requireVersion(body);
-        Problems p;
-        const auto name = p.text(body, "name", false, 200);
-        if (body.contains("name") && !name) p.add("name", "This field is required.");
-        const auto nameZh = p.text(body, "name_zh", false, 200);
-        const auto category = p.text(body, "category", false, 100);
-        const auto price = p.number(body, "unit_price", false, 0, 1e10);
-        const auto currency = p.text(body, "currency", false, 3);
-        if (currency && !currencies().contains(*currency)) p.add("currency", "Use an ISO 4217 code Atrium knows (CNY, USD, EUR, HKD, JPY, GBP, SGD).");
-        if (body.contains("active") && !body["active"].is_boolean()) p.add("active", "Send true or false.");
-        p.throwIfAny();
-        Transaction tx(db);
-        Json before = loadProduct(db, id);
-        if (before.is_null()) throw HttpError::notFound("The product");
-        const auto changed = db.execute(
-            "UPDATE sales_products SET name = ?, name_zh = ?, category = ?, unit_price = ?, currency = ?, active = ?, version = version + 1, "
-            "updated_at = ? WHERE id = ? AND version = ?",
-            name.value_or(before["name"].get<std::string>()),
-            body.contains("name_zh") ? nameZh : (before["name_zh"].is_null() ? std::nullopt : std::optional(before["name_zh"].get<std::string>())),
-            body.contains("category") ? category : (before["category"].is_null() ? std::nullopt : std::optional(before["category"].get<std::string>())),
-            price ? round2(*price) : before["unit_price"].get<double>(), currency.value_or(before["currency"].get<std::string>()),
-            body.value("active", before["active"].get<bool>()) ? 1 : 0, nowText(), id, version);
-        if (changed == 0) throw HttpError::conflict("This product was changed by someone else (your version " + std::to_string(version) + " is stale).");
-        Json after = loadProduct(db, id);
-        Json old = Json::object(), changes = Json::object();
-        for (const auto& [k, v] : after.items())
-            if (k != "version" && k != "updated_at" && before[k] != v) {
-                old[k] = before[k];
-                changes[k] = v;
-            }
-        req.audit(db, "update", "sales.product", id, old, changes);
-        tx.commit();
-        return after;
-    }, "Change a product (send version)");
+    // ---- products: a shared catalogue, declared once through the SDK's resource layer ----------
+    ctx.products = std::make_unique<atrium::sdk::Resource>(
+        ctx.host.api(), atrium::sdk::Entity("sales.product", "sales_products", "products")
+                            .label("Product", "产品")
+                            .permissions("sales.product.read", "sales.product.write", "sales.product.write")
+                            .shared()
+                            .noTimeline() // a catalogue change concerns no customer
+                            .text("code", 50).label("Code", "编码").required().createOnly().unique().searchable().sortable()
+                            .text("name", 200).label("Name", "名称").required().searchable().sortable()
+                            .text("name_zh", 200).label("Chinese name", "中文名称").searchable()
+                            .text("category", 100).label("Category", "类别").filterable().sortable()
+                            .money("unit_price").label("Unit price", "单价").required().range(0, 1e10).sortable()
+                            .choice("currency", {currencies().begin(), currencies().end()}).label("Currency", "币种").defaultsTo("CNY").filterable()
+                            .boolean("active").label("Active", "在售").defaultsTo(true).filterable()
+                            .defaultSort("code"));
+    // Products are referenced by order lines and opportunity products: they are retired
+    // (active = false), never deleted.
+    ctx.products->routes(r, atrium::sdk::Resource::List | atrium::sdk::Resource::Get | atrium::sdk::Resource::Create |
+                                atrium::sdk::Resource::Update);
 
     // ---- score rules ---------------------------------------------------------------------------
     r.get("score-rules", "sales.lead.read", [](Request&, Db& db) -> Json {

@@ -129,104 +129,65 @@ inline const std::set<std::string>& currencies() {
 
 // ---- validation ------------------------------------------------------------------------------
 
-/// Collects field problems and answers 422 with all of them at once.
-class Problems {
+/// Collects field problems and answers 422 with all of them at once. The checks are the SDK's
+/// field rules (atrium/sdk/fields.hpp), so sales validates exactly as the core and every other
+/// module does; these helpers only read a field out of a request body.
+class Problems : public atrium::sdk::Problems {
 public:
-    void add(const std::string& field, const std::string& message) {
-        if (!_fields.contains(field)) _fields[field] = message;
-    }
-    bool has(const std::string& field) const { return _fields.contains(field); }
-    bool empty() const { return _fields.empty(); }
     void throwIfAny() const {
-        if (!_fields.empty()) throw HttpError::validation(_fields);
+        if (!empty()) throw HttpError::validation(fields());
     }
 
     /// Text of at most `max` characters; nullopt when absent/empty (and `required` adds a problem).
     std::optional<std::string> text(const Json& body, const std::string& field, bool required, std::size_t max) {
-        auto it = body.find(field);
-        if (it == body.end() || it->is_null() || (it->is_string() && it->get<std::string>().empty())) {
-            if (required) add(field, "This field is required.");
-            return std::nullopt;
-        }
-        if (!it->is_string()) {
-            add(field, "Enter text.");
-            return std::nullopt;
-        }
-        auto s = it->get<std::string>();
-        if (s.size() > max) {
-            add(field, "Use at most " + std::to_string(max) + " characters.");
-            return std::nullopt;
-        }
-        return s;
+        return asText(check(body, rule(field, FieldKind::Text, required, max)));
     }
     std::optional<std::string> oneOf(const Json& body, const std::string& field, bool required, const std::vector<std::string>& allowed) {
-        auto s = text(body, field, required, 64);
-        if (!s) return s;
-        for (const auto& a : allowed)
-            if (a == *s) return s;
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        add(field, "Use one of: " + list + ".");
-        return std::nullopt;
+        auto r = rule(field, FieldKind::Text, required, 64);
+        r.allowed = allowed;
+        return asText(check(body, r));
     }
     std::optional<std::int64_t> integer(const Json& body, const std::string& field, bool required, std::int64_t min, std::int64_t max) {
-        auto it = body.find(field);
-        if (it == body.end() || it->is_null()) {
-            if (required) add(field, "This field is required.");
-            return std::nullopt;
-        }
-        if (!it->is_number_integer()) {
-            add(field, "Enter a whole number.");
-            return std::nullopt;
-        }
-        const auto v = it->get<std::int64_t>();
-        if (v < min || v > max) {
-            add(field, "Enter a number from " + std::to_string(min) + " to " + std::to_string(max) + ".");
-            return std::nullopt;
-        }
-        return v;
+        auto r = rule(field, FieldKind::Integer, required, 0);
+        r.min = static_cast<double>(min);
+        r.max = static_cast<double>(max);
+        const auto v = check(body, r);
+        if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
+        return std::nullopt;
     }
     std::optional<double> number(const Json& body, const std::string& field, bool required, double min, double max) {
-        auto it = body.find(field);
-        if (it == body.end() || it->is_null()) {
-            if (required) add(field, "This field is required.");
-            return std::nullopt;
-        }
-        if (!it->is_number()) {
-            add(field, "Enter a number.");
-            return std::nullopt;
-        }
-        const auto v = it->get<double>();
-        if (!std::isfinite(v) || v < min || v > max) {
-            char b[96];
-            std::snprintf(b, sizeof b, "Enter a number from %g to %g.", min, max);
-            add(field, b);
-            return std::nullopt;
-        }
-        return v;
+        auto r = rule(field, FieldKind::Number, required, 0);
+        r.min = min;
+        r.max = max;
+        const auto v = check(body, r);
+        if (const auto* d = std::get_if<double>(&v)) return *d;
+        return std::nullopt;
     }
     std::optional<std::string> date(const Json& body, const std::string& field, bool required) {
-        auto s = text(body, field, required, 10);
-        if (!s) return s;
-        if (s->size() != 10 || !parseDate(*s)) {
-            add(field, "Enter a date as YYYY-MM-DD.");
-            return std::nullopt;
-        }
-        return s;
+        return asText(check(body, rule(field, FieldKind::Date, required, 10)));
     }
     std::optional<std::string> email(const Json& body, const std::string& field) {
-        auto s = text(body, field, false, 254);
-        if (!s) return s;
-        static const std::regex re(R"(^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$)");
-        if (!std::regex_match(*s, re)) {
-            add(field, "Enter a valid email address.");
-            return std::nullopt;
-        }
-        return s;
+        return asText(check(body, rule(field, FieldKind::Email, false, 254)));
     }
 
 private:
-    Json _fields = Json::object();
+    using FieldKind = atrium::sdk::FieldKind;
+    static atrium::sdk::FieldRule rule(const std::string& field, FieldKind kind, bool required, std::size_t max) {
+        atrium::sdk::FieldRule r;
+        r.name = field;
+        r.kind = kind;
+        r.required = required;
+        r.maxLength = max;
+        return r;
+    }
+    atrium::sdk::FieldValue check(const Json& body, const atrium::sdk::FieldRule& r) {
+        const auto it = body.find(r.name);
+        return atrium::sdk::validateField(r, it == body.end() ? Json() : *it, *this);
+    }
+    static std::optional<std::string> asText(const atrium::sdk::FieldValue& v) {
+        if (const auto* s = std::get_if<std::string>(&v)) return *s;
+        return std::nullopt;
+    }
 };
 
 /// Refuses fields the resource does not accept (like the core: unknown fields are a 400, not
@@ -271,14 +232,7 @@ struct ListSpec {
     std::map<std::string, std::string> ranges; ///< "closing_from" -> "o.expected_close_date >= ?"
 };
 
-inline std::string escapeLike(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '%' || c == '_' || c == '!') out += '!';
-        out += c;
-    }
-    return out;
-}
+using atrium::sdk::escapeLike;
 
 using Param = std::variant<std::int64_t, double, std::string>;
 

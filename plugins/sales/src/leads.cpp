@@ -21,42 +21,6 @@ Json leadJson(Row r) {
     return j;
 }
 
-const std::vector<std::string> kStatuses = {"new", "working", "qualified", "disqualified"};
-const std::set<std::string> kWritable = {"first_name", "last_name", "company",  "email", "phone",    "title",
-                                         "source",     "status",    "industry", "size_band", "region", "city",
-                                         "last_activity_at", "owner_id", "version"};
-
-struct LeadInput {
-    std::optional<std::string> firstName, lastName, company, email, phone, title, source, status, industry, sizeBand, region, city, lastActivity;
-    std::optional<std::int64_t> ownerId;
-};
-
-LeadInput parseLead(const Json& body, Problems& p, bool creating) {
-    LeadInput in;
-    in.firstName = p.text(body, "first_name", creating, 100);
-    in.lastName = p.text(body, "last_name", false, 100);
-    in.company = p.text(body, "company", creating, 200);
-    in.email = p.email(body, "email");
-    in.phone = p.text(body, "phone", false, 50);
-    in.title = p.text(body, "title", false, 100);
-    in.source = p.oneOf(body, "source", creating, leadSources());
-    in.status = p.oneOf(body, "status", false, kStatuses);
-    in.industry = p.text(body, "industry", false, 100);
-    in.sizeBand = p.oneOf(body, "size_band", false, sizeBands());
-    in.region = p.text(body, "region", false, 100);
-    in.city = p.text(body, "city", false, 100);
-    if (auto a = p.text(body, "last_activity_at", false, 19)) {
-        if (!parseDateTime(*a)) p.add("last_activity_at", "Enter a date as YYYY-MM-DD or a time as YYYY-MM-DD HH:MM:SS.");
-        else in.lastActivity = a->size() == 10 ? *a + " 00:00:00" : *a;
-    }
-    in.ownerId = p.integer(body, "owner_id", false, 1, INT64_MAX);
-    if (!creating)
-        for (const char* required : {"first_name", "company", "source"})
-            if (body.contains(required) && !p.has(required) && (body[required].is_null() || body[required] == ""))
-                p.add(required, "This field is required.");
-    return in;
-}
-
 int rescore(Db& db, const std::vector<ScoreRule>& rules, std::int64_t id) {
     std::string source, industry, size;
     std::optional<std::int64_t> last;
@@ -70,7 +34,8 @@ int rescore(Db& db, const std::vector<ScoreRule>& rules, std::int64_t id) {
     }
     if (!found) return 0;
     const int score = scoreLead(rules, source, industry, size, last, nowSeconds());
-    db.execute("UPDATE sales_leads SET score = ? WHERE id = ?", score, id);
+    // updated_at moves with the score: the in-memory report tables refresh by that watermark.
+    db.execute("UPDATE sales_leads SET score = ?, updated_at = ? WHERE id = ? AND score <> ?", score, nowText(), id, score);
     return score;
 }
 
@@ -204,149 +169,59 @@ Json convert(Context& ctx, Request& req, Db& db) {
 
 } // namespace
 
+/// The lead as an entity of the SDK's resource layer: list, get, create, update and delete with
+/// the platform's conventions; the score and the rules of converted leads come from hooks.
 void registerLeadRoutes(Context& ctx) {
     auto& r = ctx.router;
-    r.get("leads", "sales.lead.read", [](Request& req, Db& db) -> Json {
-        static const ListSpec spec = [] {
-            ListSpec s;
-            s.from = kFrom;
-            s.select = kSelect;
-            s.permission = "sales.lead.read";
-            s.ownerColumn = "l.owner_id";
-            s.departmentColumn = "l.department_id";
-            s.sorts = {{"id", "l.id"}, {"score", "l.score"}, {"company", "l.company"}, {"created_at", "l.created_at"},
-                       {"updated_at", "l.updated_at"}, {"last_activity_at", "l.last_activity_at"}};
-            s.defaultSort = "created_at";
-            s.idColumn = "l.id";
-            s.filters = {{"status", {"l.status"}},         {"source", {"l.source"}},       {"industry", {"l.industry"}},
-                         {"size_band", {"l.size_band"}},   {"region", {"l.region"}},       {"owner_id", {"l.owner_id", true}},
-                         {"department_id", {"l.department_id", true}}};
-            s.search = {"l.company", "l.first_name", "l.last_name", "l.email"};
-            s.ranges = {{"created_from", "l.created_at >= ?"}, {"created_to", "l.created_at <= ?"}};
-            return s;
-        }();
-        return runList(req, db, spec, leadJson);
-    }, "List leads (limit, offset, sort, order, q, status, source, industry, size_band, region, owner_id)");
-
-    r.get("leads/{id}", "sales.lead.read", [](Request& req, Db& db) -> Json {
-        auto j = loadLead(req, db, req.idParam());
-        if (j.is_null()) throw HttpError::notFound("The lead");
-        return j;
-    }, "One lead");
-
-    r.post("leads", "sales.lead.write", [&ctx](Request& req, Db& db) -> Json {
-        const Json body = req.json();
-        auto allowed = kWritable;
-        allowed.erase("version");
-        onlyFields(body, allowed);
-        Problems p;
-        auto in = parseLead(body, p, true);
-        const auto owner = checkOwner(req, db, in.ownerId.value_or(req.userId()), "sales.lead.write", p);
-        p.throwIfAny();
-        Transaction tx(db);
-        const auto now = nowText();
-        const auto id = db.insert("INSERT INTO sales_leads (first_name, last_name, company, email, phone, title, source, status, industry, size_band, "
-                                  "region, city, score, last_activity_at, owner_id, department_id, version, created_at, updated_at) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 1, ?, ?)",
-                                  *in.firstName, in.lastName, *in.company, in.email, in.phone, in.title, *in.source, in.status.value_or("new"),
-                                  in.industry, in.sizeBand, in.region, in.city, in.lastActivity, owner.id, owner.department, now, now);
-        const int score = rescore(db, loadRules(db), id);
-        Json values = body;
-        values["score"] = score;
-        values["owner_id"] = owner.id;
-        req.audit(db, "create", "sales.lead", id, nullptr, values);
-        ctx.host.timeline(db, TimelineEntry{"sales.lead", id, 0, "created", "Lead created: " + *in.firstName + " (" + *in.company + ")",
-                                            {{"source", *in.source}, {"score", score}}, req.userId()});
-        ctx.events.publish(db, "sales.lead.created", {{"id", id}, {"source", *in.source}, {"score", score}, {"owner_id", owner.id}});
-        tx.commit();
-        return loadLead(req, db, id);
-    }, "Create a lead (scored by the score rules)");
-
-    r.put("leads/{id}", "sales.lead.write", [&ctx](Request& req, Db& db) -> Json {
-        const auto id = req.idParam();
-        const Json body = req.json();
-        onlyFields(body, kWritable);
-        const auto version = requireVersion(body);
-        Problems p;
-        auto in = parseLead(body, p, false);
-        Transaction tx(db);
-        Json before = loadLead(req, db, id, "sales.lead.write");
-        if (before.is_null()) {
-            if (!loadLead(req, db, id).is_null()) throw HttpError::forbidden("You may not change this lead.");
-            throw HttpError::notFound("The lead");
-        }
-        if (before["status"] == "converted") throw HttpError::conflict("A converted lead cannot change; edit its account, contact or opportunity.");
-        OwnerInfo owner{before["owner_id"].get<std::int64_t>(),
-                        before["department_id"].is_null() ? std::nullopt : std::optional(before["department_id"].get<std::int64_t>())};
-        if (in.ownerId && *in.ownerId != owner.id) owner = checkOwner(req, db, *in.ownerId, "sales.lead.write", p);
-        p.throwIfAny();
-        std::string sql = "UPDATE sales_leads SET ";
-        std::vector<Param> params;
-        Json changes = Json::object();
-        auto set = [&](const char* column, const std::optional<std::string>& v) {
-            if (!body.contains(column)) return;
-            sql += std::string(column) + " = ?, ";
-            if (v) params.emplace_back(*v);
-            else params.emplace_back(std::string());
-            changes[column] = v ? Json(*v) : Json(nullptr);
+    atrium::sdk::ResourceHooks hooks;
+    hooks.validate = [](Request&, Db& db, Json& values, const Json& before, atrium::sdk::Problems& problems) {
+        if (before.is_object() && before.value("status", std::string()) == "converted")
+            throw HttpError::conflict("A converted lead cannot change; edit its account, contact or opportunity.");
+        // Only conversion makes a lead "converted".
+        if (values.value("status", Json()) == "converted")
+            problems.add("status", "Use one of: new, working, qualified, disqualified.");
+        // The score follows the rules over the lead as it will be stored.
+        const auto current = [&](const char* field) {
+            const Json v = values.contains(field) ? values[field] : (before.is_object() ? before.value(field, Json()) : Json());
+            return v.is_string() ? v.get<std::string>() : std::string();
         };
-        set("first_name", in.firstName);
-        set("company", in.company);
-        set("source", in.source);
-        set("status", in.status);
-        // Optional columns become NULL when cleared.
-        std::vector<std::pair<const char*, std::optional<std::string>>> nullable = {
-            {"last_name", in.lastName}, {"email", in.email},   {"phone", in.phone}, {"title", in.title},
-            {"industry", in.industry},  {"size_band", in.sizeBand}, {"region", in.region}, {"city", in.city}, {"last_activity_at", in.lastActivity}};
-        for (auto& [col, v] : nullable) {
-            if (!body.contains(col)) continue;
-            sql += std::string(col) + " = " + (v ? "?" : "NULL") + ", ";
-            if (v) params.emplace_back(*v);
-            changes[col] = v ? Json(*v) : Json(nullptr);
-        }
-        if (owner.id != before["owner_id"].get<std::int64_t>()) {
-            sql += "owner_id = ?, department_id = " + std::string(owner.department ? "?" : "NULL") + ", ";
-            params.emplace_back(owner.id);
-            if (owner.department) params.emplace_back(*owner.department);
-            changes["owner_id"] = owner.id;
-        }
-        sql += "version = version + 1, updated_at = ? WHERE id = ? AND version = ?";
-        params.emplace_back(nowText());
-        params.emplace_back(id);
-        params.emplace_back(version);
-        auto st = db.prepare(sql);
-        bindParams(st, params);
-        st.step();
-        if (st.changes() == 0)
-            throw HttpError::conflict("This lead was changed by someone else (your version " + std::to_string(version) +
-                                      " is stale); reload it and apply your change again.");
-        const int score = rescore(db, loadRules(db), id);
-        if (score != before["score"].get<int>()) changes["score"] = score;
-        Json old = Json::object();
-        for (const auto& [k, v] : changes.items()) old[k] = before.contains(k) ? before[k] : Json(nullptr);
-        req.audit(db, "update", "sales.lead", id, old, changes);
-        std::string title = "Lead updated";
-        if (changes.contains("status")) title = "Lead status: " + changes["status"].get<std::string>();
-        ctx.host.timeline(db, TimelineEntry{"sales.lead", id, 0, "updated", title, changes, req.userId()});
-        ctx.events.publish(db, "sales.lead.updated", {{"id", id}, {"changes", changes}});
-        tx.commit();
-        return loadLead(req, db, id);
-    }, "Update a lead (send version)");
-
-    r.del("leads/{id}", "sales.lead.delete", [&ctx](Request& req, Db& db) -> Json {
-        const auto id = req.idParam();
-        Transaction tx(db);
-        Json before = loadLead(req, db, id, "sales.lead.delete");
-        if (before.is_null()) {
-            if (!loadLead(req, db, id).is_null()) throw HttpError::forbidden("You may not delete this lead.");
-            throw HttpError::notFound("The lead");
-        }
-        db.execute("DELETE FROM sales_leads WHERE id = ?", id);
-        req.audit(db, "delete", "sales.lead", id, before, nullptr);
-        ctx.events.publish(db, "sales.lead.deleted", {{"id", id}});
-        tx.commit();
-        return {{"ok", true}};
-    }, "Delete a lead");
+        std::optional<std::int64_t> last;
+        if (const auto a = current("last_activity_at"); !a.empty()) last = parseDateTime(a);
+        values["score"] = scoreLead(loadRules(db), current("source"), current("industry"), current("size_band"), last, nowSeconds());
+    };
+    hooks.title = [](std::string_view action, const Json& lead, const Json& changes) -> std::string {
+        if (action == "created") return "Lead created: " + lead.value("first_name", std::string()) + " (" + lead.value("company", std::string()) + ")";
+        if (action == "updated" && changes.contains("status") && changes["status"].is_string())
+            return "Lead status: " + changes["status"].get<std::string>();
+        return action == "updated" ? "Lead updated" : "Lead deleted";
+    };
+    std::vector<std::string> statuses = {"new", "working", "qualified", "disqualified", "converted"};
+    ctx.leads = std::make_unique<atrium::sdk::Resource>(
+        ctx.host.api(),
+        atrium::sdk::Entity("sales.lead", "sales_leads", "leads")
+            .label("Lead", "线索")
+            .text("first_name", 100).label("First name", "名").required().searchable()
+            .text("last_name", 100).label("Last name", "姓").searchable()
+            .text("company", 200).label("Company", "公司").required().searchable().sortable()
+            .email("email").label("E-mail", "邮箱").searchable().deniable()
+            .text("phone", 50).label("Phone", "电话").deniable()
+            .text("title", 100).label("Job title", "职位")
+            .choice("source", leadSources()).label("Source", "来源").required().filterable()
+            .choice("status", statuses).label("Status", "状态").defaultsTo("new").filterable()
+            .text("industry", 100).label("Industry", "行业").filterable()
+            .choice("size_band", sizeBands()).label("Company size", "公司规模").filterable()
+            .text("region", 100).label("Region", "区域").filterable()
+            .text("city", 100).label("City", "城市")
+            .integer("score").label("Score", "评分").readOnly().sortable()
+            .dateTime("last_activity_at").label("Last activity", "最近活动").sortable()
+            .dateTime("converted_at").label("Converted", "转化时间").readOnly()
+            .integer("converted_account_id").readOnly()
+            .integer("converted_contact_id").readOnly()
+            .integer("converted_opportunity_id").readOnly()
+            .lookup("owner_name", "owner_id", "users", "display_name")
+            .defaultSort("created_at"),
+        std::move(hooks));
+    ctx.leads->routes(r);
 
     r.post("leads/{id}/convert", "sales.lead.write", [&ctx](Request& req, Db& db) -> Json { return convert(ctx, req, db); },
            "Convert a lead to an account, a contact and an opportunity in one transaction");

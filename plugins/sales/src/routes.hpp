@@ -3,6 +3,8 @@
 
 #include "model.hpp"
 
+#include <memory>
+
 namespace sales {
 
 /// What route handlers need from the plugin; lives as long as the plugin.
@@ -10,6 +12,9 @@ struct Context {
     atrium::sdk::Router& router;
     atrium::sdk::Events& events;
     atrium::sdk::Host& host;
+    /// Entities declared through the SDK's resource layer (their routes keep pointers to them).
+    std::unique_ptr<atrium::sdk::Resource> products;
+    std::unique_ptr<atrium::sdk::Resource> leads;
 };
 
 void registerOpportunityRoutes(Context& ctx);
