@@ -1,8 +1,10 @@
 // The Hello plugin: everything a real plugin does, in one small file.
 //
-//   - a table created by a migration (tables start with the plugin's prefix "hello_")
-//   - routes under /api/v1/hello/ with JSON in and out, record scope and validation
-//   - an event it publishes, the customer timeline, a configuration value
+//   - a table created by migrations (tables start with the plugin's prefix "hello_")
+//   - an entity declared once through the resource layer: list, get, create, update and
+//     delete under /api/v1/hello/greetings with validation, record scope, field denials, audit,
+//     the customer timeline and the hello.greeting.created|updated|deleted events
+//   - a hand-written route (daily statistics) and a configuration value
 //   - a dataset and a KPI for the reporting engine
 //   - demo data written with a bulk insert
 //   - UI assets served under /plugins/hello/
@@ -10,6 +12,7 @@
 #include <atrium/sdk.hpp>
 
 #include <chrono>
+#include <memory>
 #include <ctime>
 #include <random>
 #include <string>
@@ -27,15 +30,6 @@ std::string utc(std::chrono::system_clock::time_point when) {
     char buffer[20];
     std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &tm);
     return buffer;
-}
-
-Json greetingJson(Row row) {
-    return {{"id", row.i64("id")},
-            {"text", row.text("text")},
-            {"language", row.text("language")},
-            {"accountId", row.json("account_id")},
-            {"ownerId", row.i64("owner_id")},
-            {"createdAt", row.text("created_at")}};
 }
 
 } // namespace
@@ -57,68 +51,31 @@ CREATE TABLE hello_greetings (
 CREATE INDEX hello_greetings_owner ON hello_greetings(owner_id);
 CREATE INDEX hello_greetings_created ON hello_greetings(created_at)
 )SQL"},
+        // What the resource layer expects of a table: a version for optimistic updates and the
+        // time of the last change.
+        {2, "version and updated_at", R"SQL(
+ALTER TABLE hello_greetings ADD COLUMN version ${INT} NOT NULL DEFAULT 1;
+ALTER TABLE hello_greetings ADD COLUMN updated_at ${DATETIME} NULL;
+UPDATE hello_greetings SET updated_at = created_at
+)SQL"},
     };
 
     void init() override {
         _defaultLanguage = host().config("default_language", "en");
 
-        router().get("greetings", "hello.greetings.read", [](Request& req, Db& db) -> Json {
-            const auto limit = req.queryInt("limit", 50, 1, 500);
-            const auto offset = req.queryInt("offset", 0, 0);
-            // Record scope: the caller sees own, department or all greetings as their role says.
-            const auto scope = req.scopeFilter("hello.greetings.read", "owner_id", "department_id");
-            auto stmt = db.prepare("SELECT id, text, language, account_id, owner_id, created_at FROM hello_greetings WHERE " +
-                                   scope.sql + " ORDER BY id DESC LIMIT ? OFFSET ?");
-            int next = scope.bind(stmt);
-            stmt.bind(next, limit).bind(next + 1, offset);
-            Json items = Json::array();
-            while (stmt.step()) items.push_back(greetingJson(stmt.row()));
-            return {{"items", items}, {"limit", limit}, {"offset", offset}};
-        }, "List greetings visible to the caller");
-
-        router().get("greetings/{id}", "hello.greetings.read", [](Request& req, Db& db) -> Json {
-            const auto scope = req.scopeFilter("hello.greetings.read", "owner_id", "department_id");
-            auto stmt = db.prepare("SELECT id, text, language, account_id, owner_id, created_at FROM hello_greetings WHERE id = ? AND " +
-                                   scope.sql);
-            stmt.bind(1, req.idParam());
-            scope.bind(stmt, 2);
-            if (!stmt.step()) throw HttpError::notFound("Greeting " + std::to_string(req.idParam()));
-            return greetingJson(stmt.row());
-        }, "One greeting");
-
-        router().post("greetings", "hello.greetings.write", [this](Request& req, Db& db) -> Json {
-            const Json body = req.json();
-            Json problems = Json::object();
-            const std::string text = body.value("text", "");
-            const std::string language = body.value("language", _defaultLanguage);
-            if (text.empty() || text.size() > 200) problems["text"] = "must be 1 to 200 characters";
-            if (language != "en" && language != "zh-CN") problems["language"] = "must be \"en\" or \"zh-CN\"";
-            if (body.contains("accountId") && !body["accountId"].is_number_integer()) problems["accountId"] = "must be an account id";
-            if (!problems.empty()) throw HttpError::validation(problems);
-            const std::int64_t accountId = body.value("accountId", std::int64_t{0});
-
-            // One transaction: the greeting, its timeline entry and whatever subscribers of
-            // hello.greeting.created write all commit together or not at all.
-            Transaction tx(db);
-            const auto id = db.insert(
-                "INSERT INTO hello_greetings (text, language, account_id, owner_id, department_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                text, language, accountId ? std::optional(accountId) : std::nullopt, req.userId(),
-                req.departmentId() ? std::optional(req.departmentId()) : std::nullopt, utc(std::chrono::system_clock::now()));
-            if (accountId) host().timeline(db, {"hello.greeting", id, accountId, "created", "Greeting: " + text, {{"language", language}}, req.userId()});
-            events().publish(db, "hello.greeting.created", {{"id", id}, {"text", text}, {"ownerId", req.userId()}});
-            tx.commit();
-            return {{"id", id}, {"text", text}, {"language", language}};
-        }, "Create a greeting");
-
-        router().del("greetings/{id}", "hello.greetings.write", [](Request& req, Response& res, Db& db) {
-            const auto scope = req.scopeFilter("hello.greetings.write", "owner_id", "department_id");
-            auto stmt = db.prepare("DELETE FROM hello_greetings WHERE id = ? AND " + scope.sql);
-            stmt.bind(1, req.idParam());
-            scope.bind(stmt, 2);
-            stmt.step();
-            if (stmt.changes() == 0) throw HttpError::notFound("Greeting " + std::to_string(req.idParam()));
-            res.noContent();
-        }, "Delete a greeting");
+        // One declaration gives the five routes of /api/v1/hello/greetings and everything a
+        // write does in its transaction (audit row, timeline entry, event).
+        _greetings = std::make_unique<Resource>(
+            host().api(), Entity("hello.greeting", "hello_greetings", "greetings")
+                              .label("Greeting", "问候")
+                              .permissions("hello.greetings.read", "hello.greetings.write", "hello.greetings.write")
+                              .text("text", 200).label("Text", "内容").required().searchable().sortable()
+                              .choice("language", {"en", "zh-CN"}).label("Language", "语言").defaultsTo(_defaultLanguage).filterable()
+                              .reference("account_id", "accounts", "core.account.read").label("Account", "客户").filterable()
+                              .lookup("account_name", "account_id", "accounts", "name")
+                              .account("account_id")
+                              .defaultSort("created_at", true));
+        _greetings->routes(router());
 
         router().get("stats/daily", "hello.greetings.read", [](Request& req, Db& db) -> Json {
             // Date buckets differ between SQLite and MariaDB; the dialect writes the expression.
@@ -165,12 +122,12 @@ CREATE INDEX hello_greetings_created ON hello_greetings(created_at)
         const auto now = std::chrono::system_clock::now();
 
         Transaction tx(db);
-        auto bulk = db.bulkInsert("hello_greetings", {"text", "language", "owner_id", "department_id", "created_at"});
+        auto bulk = db.bulkInsert("hello_greetings", {"text", "language", "owner_id", "department_id", "created_at", "updated_at"});
         for (std::int64_t i = 0; i < total; ++i) {
             const auto& [owner, department] = users[random() % users.size()];
             const auto& t = texts[random() % 4];
             const auto when = now - std::chrono::hours(static_cast<int>(random() % (24 * 90)));
-            bulk.row(t[0], t[1], owner, department, utc(when));
+            bulk.row(t[0], t[1], owner, department, utc(when), utc(when));
             if (i % 1000 == 0) run.progress(static_cast<double>(i) / static_cast<double>(total), "greetings");
         }
         bulk.finish();
@@ -180,6 +137,7 @@ CREATE INDEX hello_greetings_created ON hello_greetings(created_at)
 
 private:
     std::string _defaultLanguage;
+    std::unique_ptr<Resource> _greetings;
 };
 
 ATRIUM_PLUGIN(HelloPlugin)
