@@ -564,6 +564,75 @@ TEST_P(SalesTest, DemoDataIsDeterministicForASeed) {
     EXPECT_EQ(seen[0][0] / 1000000, 100);
 }
 
+TEST_P(SalesTest, LeadsAndProductsFollowTheResourceContract) {
+    auto rep = login("rep1@example.com");
+    for (const auto& [first, company, source] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"Ann", "Alpha Tech", "web"}, {"Bo", "Beta Foods", "referral"}, {"Cai", "Gamma Steel", "web"}}) {
+        auto r = rep.post("/api/v1/sales/leads", {{"first_name", first}, {"company", company}, {"source", source},
+                                                  {"email", first + "@example.cn"}, {"phone", "+86 555 0100"}});
+        ASSERT_EQ(r.status, 201) << r.body;
+    }
+    auto sorted = rep.get("/api/v1/sales/leads?sort=company&order=desc").json();
+    EXPECT_EQ(sorted["total"], 3);
+    EXPECT_EQ(sorted["items"][0]["company"], "Gamma Steel");
+    EXPECT_EQ(sorted["items"][0]["owner_name"], "rep1");
+    EXPECT_EQ(rep.get("/api/v1/sales/leads?source=web").json()["total"], 2);
+    EXPECT_EQ(rep.get("/api/v1/sales/leads?source=telepathy").status, 400);
+    EXPECT_EQ(rep.get("/api/v1/sales/leads?q=beta").json()["total"], 1);
+    EXPECT_EQ(rep.get("/api/v1/sales/leads?sort=phone").status, 400);
+    const auto id = sorted["items"][2]["id"].get<std::int64_t>();
+    const auto path = "/api/v1/sales/leads/" + std::to_string(id);
+
+    // Scope: reps read their own leads, the manager the department's, the west not at all.
+    EXPECT_EQ(login("rep2@example.com").get(path).status, 404);
+    EXPECT_EQ(login("rep.west@example.com").get(path).status, 404);
+    auto mgr = login("mgr.east@example.com");
+    EXPECT_EQ(mgr.get(path).status, 200);
+
+    // Versioned, partial updates; only conversion makes a lead "converted".
+    EXPECT_EQ(rep.put(path, {{"version", 1}, {"status", "converted"}}).json()["error"]["fields"]["status"],
+              "Use one of: new, working, qualified, disqualified.");
+    auto working = rep.put(path, {{"version", 1}, {"status", "working"}});
+    ASSERT_EQ(working.status, 200) << working.body;
+    EXPECT_EQ(working.json()["company"], "Alpha Tech");
+    EXPECT_EQ(rep.put(path, {{"version", 1}, {"status", "qualified"}}).status, 409);
+    EXPECT_EQ(rep.put(path, {{"version", 2}, {"score", 99}}).status, 400); // computed
+    ASSERT_EQ(rep.post(path + "/convert", {{"create_opportunity", false}}).status, 201);
+    EXPECT_EQ(rep.put(path, {{"version", 3}, {"city", "Wuxi"}}).status, 409); // converted leads stay as they were
+    EXPECT_EQ(rep.get("/api/v1/sales/leads?status=converted").json()["total"], 1);
+
+    // Contact details can be hidden from a role on every read path.
+    auto role = admin->post("/api/v1/admin/roles", {{"name", "lead-reader"},
+                                                    {"permissions", {{"sales.lead.read", "all"}}},
+                                                    {"denied_fields", {"sales.lead.email", "sales.lead.phone"}}});
+    ASSERT_EQ(role.status, 201) << role.body;
+    host->addUser("reader@example.com", {"lead-reader"}, east);
+    auto reader = login("reader@example.com");
+    auto list = reader.get("/api/v1/sales/leads");
+    ASSERT_EQ(list.status, 200) << list.body;
+    EXPECT_EQ(list.body.find("@example.cn"), std::string::npos) << list.body;
+    EXPECT_EQ(list.body.find("0100"), std::string::npos) << list.body;
+    EXPECT_EQ(reader.get("/api/v1/sales/leads?q=Ann%40").json()["total"], 0);
+    EXPECT_EQ(reader.get(path).body.find("@example.cn"), std::string::npos);
+
+    // Every write audited, every write an event, in its transaction.
+    EXPECT_EQ(countRows(host->host(), "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'sales.lead' AND action IN ('create', 'update')"), 4);
+
+    // Products: a shared catalogue with a code set once.
+    auto product = admin->post("/api/v1/sales/products", {{"code", "SKU-1"}, {"name", "Seat"}, {"unit_price", 99.5}});
+    ASSERT_EQ(product.status, 201) << product.body;
+    EXPECT_EQ(product.json()["currency"], "CNY");
+    EXPECT_EQ(product.json()["active"], true);
+    EXPECT_EQ(admin->post("/api/v1/sales/products", {{"code", "SKU-1"}, {"name", "Dup"}, {"unit_price", 1}}).json()["error"]["fields"]["code"],
+              "Another product has this code.");
+    const auto ppath = "/api/v1/sales/products/" + product.json()["id"].dump();
+    EXPECT_EQ(admin->put(ppath, {{"version", 1}, {"code", "SKU-2"}}).status, 400);
+    EXPECT_EQ(admin->put(ppath, {{"version", 1}, {"active", false}}).json()["active"], false);
+    EXPECT_EQ(rep.get("/api/v1/sales/products?active=false").json()["total"], 1);
+    EXPECT_EQ(rep.get("/api/v1/sales/products?currency=XYZ").status, 400);
+    EXPECT_EQ(rep.del(ppath).status, 405); // retired, never deleted
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SalesTest, testing::ValuesIn(test::backends()), test::paramName);
 
 // ---- refusing to load when a dependency range is not met ---------------------------------------
