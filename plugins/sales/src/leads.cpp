@@ -70,7 +70,7 @@ int rescore(Db& db, const std::vector<ScoreRule>& rules, std::int64_t id) {
     }
     if (!found) return 0;
     const int score = scoreLead(rules, source, industry, size, last, nowSeconds());
-    db.execute("UPDATE sales_leads SET score = ? WHERE id = ?", score, id);
+    db.execute("UPDATE sales_leads SET score = ?, updated_at = ? WHERE id = ? AND (score IS NULL OR score <> ?)", score, nowText(), id, score);
     return score;
 }
 
