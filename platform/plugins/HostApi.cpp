@@ -1279,7 +1279,7 @@ std::string codeNameFor(int status) {
     case 422: return "validation_failed";
     case 429: return "too_many_requests";
     case 503: return "unavailable";
-    default: return status < 500 ? "request_failed" : "internal";
+    default: return status < 500 ? "request_failed" : "internal_error"; // docs/api.md: one 500 code everywhere
     }
 }
 
@@ -1490,7 +1490,8 @@ http::Handler makeRouteHandler(PluginRecord& record, atrium_route_fn fn, void* u
         if (httpStatus >= 500) {
             rec->log(LogLevel::Error, req.method + " " + req.path + " failed (request " + req.requestId + "): " + call.text("no message"));
             throw http::HttpError(httpStatus, codeNameFor(httpStatus),
-                                  "The " + rec->id() + " module could not handle this request; the details are in the server log.");
+                                  "The " + rec->id() + " module could not handle this request (request " + req.requestId +
+                                      "); the details are in the server log.");
         }
         throw http::HttpError(httpStatus, codeNameFor(httpStatus), call.text("The request was refused."));
     };

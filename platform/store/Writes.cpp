@@ -219,7 +219,7 @@ void analyse(Parser& p, SqlWrites& out) {
         if (!out.unchecked.empty()) return;
         std::string words;
         for (std::size_t k = from; k < t.size() && k < from + 3; ++k)
-            if (t[k].kind == Kind::Word) words += (words.empty() ? "" : " ") + t[k].upper;
+            if (t[k].kind == Kind::Word) words += (words.empty() ? "" : " ") + t[k].text;
         out.unchecked = words;
     };
     auto skipIfExists = [&](std::size_t i) {
