@@ -508,11 +508,21 @@ CheckedStatement prepareChecked(Connection& connection, std::string_view sql) {
 
 void execChecked(Connection& connection, std::string_view sql, const std::function<void(const SqlWrites&)>& check) {
     for (const auto& piece : splitStatements(std::string(sql))) {
-        auto checked = prepareChecked(connection, piece);
-        if (check) check(checked.writes);
-        while (checked.statement->step()) {
+        if (connection.backend() == Backend::Sqlite) {
+            // Prepared under the authorizer, then run: what is checked is exactly what runs.
+            auto checked = prepareChecked(connection, piece);
+            if (check) check(checked.writes);
+            while (checked.statement->step()) {
+            }
+            noteWrites(connection, checked.writes.tables);
+        } else {
+            // MySQL: the text is checked as a whole, then run as before (not every statement
+            // may be prepared there).
+            const auto writes = sqlWrites(piece);
+            if (check) check(writes);
+            connection.exec(piece);
+            noteWrites(connection, writes.tables);
         }
-        noteWrites(connection, checked.writes.tables);
     }
 }
 
