@@ -291,11 +291,14 @@ void Server::handle(Request& request, Response& response) {
         case K::Unavailable:
         case K::PoolTimeout:
         case K::Busy:
-        case K::SchemaTooNew:
+        case K::SchemaTooNew: {
             log().warning("req=%s database unavailable: %s", request.requestId, std::string(e.what()));
             response.setHeader("Retry-After", "1");
-            response.json(errorBody("service_unavailable", "The database is busy or unreachable; try again in a moment."), 503);
+            auto body = errorBody("service_unavailable", "The database is busy or unreachable; try again in a moment.");
+            body["error"]["request_id"] = request.requestId;
+            response.json(body, 503);
             break;
+        }
         default:
             log().error("req=%s database error: %s", request.requestId, std::string(e.what()));
             response.json(internalError(request.requestId), 500);
