@@ -1,5 +1,6 @@
 #include "app/Host.h"
 
+#include "app/PluginRegistry.h"
 #include "customers/Crud.h"
 #include "store/Migrations.h"
 
@@ -43,6 +44,8 @@ Host::Host(HostOptions options) : _options(std::move(options)) {
                                                                const std::string& source) {
         return customers::createCustomer(db, *audit, c, principal, kind, body, source);
     };
+    // Plugins an administrator turned off as a whole stay off across restarts (empty on a new database).
+    pluginOptions.disabled = PluginRegistry(_db).disabled();
     auto config = _options.config;
     _plugins = std::make_unique<plugins::PluginManager>(
         _db, _router,
@@ -81,6 +84,7 @@ void Host::migrate(const std::function<void(const std::string&)>& progress) {
     if (progress && steps.empty()) progress("core schema is up to date (version " + std::to_string(migrator.currentVersion("core")) + ")");
     _identity->ensureRolesAndGrants(identity::Identity::corePermissions());
     _identity->ensureRootDepartment();
+    PluginRegistry(_db).ensureSchema();
     for (auto& ext : _extensions) ext->migrate(*this, progress);
     loadPlugins();
     if (progress)
@@ -93,6 +97,12 @@ void Host::loadPlugins() {
     if (_pluginsLoaded || !_options.loadPlugins) return;
     _pluginsLoaded = true;
     _plugins->loadFromSearchPath(_options.pluginPath);
+    try {
+        // What `atrium plugins list` reports without loading anything.
+        PluginRegistry(_db).record(_plugins->status());
+    } catch (const std::exception& e) {
+        Poco::Logger::get("atrium.plugins").warning("cannot record the plugins' states: %s", std::string(e.what()));
+    }
     // Each plugin permission may name defaults for the built-in roles in its manifest
     // ("grants": {"manager": "department", "rep": "own"}); an admin's later change is kept.
     for (const auto& st : _plugins->status()) {
@@ -186,6 +196,12 @@ void Host::togglePlugin(http::Request& req, http::Response& res, bool enable) {
     if (!_plugins->status(id)) throw http::HttpError::notFound("The plugin '" + id + "'");
     std::string reason;
     const bool ok = enable ? _plugins->enable(id, &reason) : _plugins->disable(id, &reason);
+    if (ok) {
+        // Remembered, so the plugin stays as the administrator left it after a restart.
+        PluginRegistry registry(_db);
+        registry.setEnabled(id, enable);
+        registry.record(_plugins->status());
+    }
     auto e = identity::AuditEntry::by(req.principal, enable ? "admin.plugin.enable" : "admin.plugin.disable", "plugin", 0);
     e.newValues = {{"plugin", id}, {"ok", ok}, {"reason", reason}};
     e.requestId = req.requestId;

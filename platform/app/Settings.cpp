@@ -32,6 +32,32 @@ int Settings::getInt(const std::string& key, const std::string& env, int fallbac
     throw std::invalid_argument("setting '" + key + "' must be a whole number, not '" + v + "'");
 }
 
+namespace {
+/// Every leaf key below `root`, relative to `strip` ("atrium." -> "plugins.hello.greeting").
+void leafKeys(const Poco::Util::AbstractConfiguration& c, const std::string& root, const std::string& strip, std::vector<std::string>& out) {
+    Poco::Util::AbstractConfiguration::Keys children;
+    c.keys(root, children);
+    if (children.empty()) {
+        if (c.hasProperty(root)) out.push_back(root.substr(strip.size()));
+        return;
+    }
+    if (c.hasProperty(root)) out.push_back(root.substr(strip.size()));
+    for (const auto& k : children) leafKeys(c, root + "." + k, strip, out);
+}
+} // namespace
+
+std::vector<std::string> Settings::pluginKeys() const {
+    std::vector<std::string> out;
+    leafKeys(_file, "atrium.plugins", "atrium.", out);
+    return out;
+}
+
+std::vector<std::string> Settings::strayPluginKeys() const {
+    std::vector<std::string> out;
+    leafKeys(_file, "plugins", "", out);
+    return out;
+}
+
 HostOptions Settings::hostOptions(const std::string& executableDir) const {
     HostOptions o;
     o.dbUrl = get("db", "ATRIUM_DB", "sqlite:var/atrium.db");

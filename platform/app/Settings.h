@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace atrium::app {
 
@@ -25,6 +26,11 @@ public:
 
     /// Everything the host needs, resolved.
     HostOptions hostOptions(const std::string& executableDir) const;
+
+    /// Plugin configuration keys of the file, below atrium. ("plugins.hello.greeting").
+    std::vector<std::string> pluginKeys() const;
+    /// Keys the host never reads because they lack the atrium. root ("plugins.hello.greeting").
+    std::vector<std::string> strayPluginKeys() const;
 
 private:
     const Poco::Util::AbstractConfiguration& _file;

@@ -4,6 +4,7 @@
 #include "app/Demo.h"
 #include "app/Extensions.h"
 #include "app/Host.h"
+#include "app/PluginRegistry.h"
 #include "app/Settings.h"
 #include "identity/Passwords.h"
 #include "store/Migrations.h"
@@ -22,6 +23,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -64,8 +66,9 @@ const std::map<std::string, CommandInfo>& commands() {
         {"migrate", {"atrium migrate [--db URL]", "Apply pending schema migrations and report each step.", {}}},
         {"plugins",
          {"atrium plugins list|enable|disable [ID] [--department D]",
-          "List plugins with their state (loaded, refused with the reason, disabled); enable or disable a module for a "
-          "department (its subtree inherits unless overridden).",
+          "List the installed plugins (manifest, version, enablement, last load and refusal reason) without loading them; "
+          "enable or disable a plugin as a whole, or with --department for a department (its subtree inherits unless "
+          "overridden).",
           {{"department=D", "department id for enable/disable"}, {"plugin-path=DIRS", "colon-separated plugin directories"}}}},
         {"user",
          {"atrium user add|list|disable|reset-password [options]",
@@ -133,6 +136,9 @@ protected:
             Settings settings(config(), _flags);
             const auto exeDir = Poco::Path(config().getString("application.dir", "./")).toString();
             auto options = settings.hostOptions(exeDir);
+            _settings = &settings;
+            // A new database may go in a new folder; every other command reports a missing one.
+            if (_command == "init" || _command == "demo") createSqliteFolder(options.dbUrl);
             if (_command == "init") return initCommand(settings, options);
             if (_command == "migrate") return migrateCommand(options);
             if (_command == "demo") return demoCommand(settings, options);
@@ -274,10 +280,26 @@ private:
         return failed ? EXIT_SOFTWARE : EXIT_OK;
     }
 
+    /// Warnings about plugin configuration keys (unknown plugin ids, keys outside atrium.).
+    std::vector<std::string> configWarnings(const HostOptions& options) const {
+        std::vector<std::string> ids;
+        for (const auto& p : installedPlugins(options.pluginPath)) ids.push_back(p.id);
+        return pluginConfigWarnings(_settings->pluginKeys(), _settings->strayPluginKeys(), ids);
+    }
+
+    static void createSqliteFolder(const std::string& url) {
+        const auto parsed = store::ConnectionUrl::parse(url);
+        if (parsed.backend != store::Backend::Sqlite || parsed.path == ":memory:") return;
+        const auto folder = std::filesystem::path(parsed.path).parent_path();
+        std::error_code ec;
+        if (!folder.empty()) std::filesystem::create_directories(folder, ec);
+    }
+
     int serveCommand(const HostOptions& options) {
         Host host(options);
         host.checkSchema();
         installExtensions(host);
+        for (const auto& w : configWarnings(options)) Poco::Logger::get("atrium.config").warning(w);
         host.start();
         waitForTerminationRequest();
         Poco::Logger::get("atrium").information("stopping: draining in-flight requests");
@@ -344,21 +366,52 @@ private:
         const std::string sub = _positional.empty() ? "list" : _positional[0];
         Host host(options);
         host.checkSchema();
+        PluginRegistry registry(host.db());
+        const auto installed = installedPlugins(options.pluginPath);
         if (sub == "list") {
-            host.loadPlugins();
-            const auto all = host.plugins().status();
-            if (all.empty()) std::cout << "No plugins found on the plugin path (" << options.pluginPath << ").\n";
-            for (const auto& st : all) {
-                std::cout << std::left << std::setw(16) << st.id << std::setw(10) << st.version << std::setw(10)
-                          << plugins::stateName(st.state) << (st.reason.empty() ? st.nameEn : st.reason) << "\n";
+            // Reports what is installed and what the last host start made of it; loads nothing
+            // (no library is mapped, no migration or init runs).
+            const auto rows = registry.rows();
+            if (installed.empty()) std::cout << "No plugins found on the plugin path (" << options.pluginPath << ").\n";
+            else
+                std::cout << std::left << std::setw(18) << "ID" << std::setw(10) << "VERSION" << std::setw(6) << "ABI" << std::setw(10)
+                          << "ENABLED" << std::setw(10) << "LAST" << "NAME / REASON\n";
+            for (const auto& p : installed) {
+                const auto row = rows.find(p.id);
+                const bool enabled = row == rows.end() || row->second.enabled;
+                std::string last = row == rows.end() || row->second.state.empty() ? "-" : row->second.state;
+                std::string detail = p.name;
+                if (!p.problem.empty()) {
+                    last = "refused";
+                    detail = p.problem;
+                } else if (row != rows.end() && !row->second.reason.empty()) {
+                    detail = row->second.reason + " (at " + row->second.updatedAt + ")";
+                }
+                std::cout << std::left << std::setw(18) << p.id << std::setw(10) << (p.version.empty() ? "?" : p.version) << std::setw(6)
+                          << (p.abi.empty() ? "?" : p.abi) << std::setw(10) << (enabled ? "yes" : "no") << std::setw(10) << last << detail
+                          << "\n";
             }
+            for (const auto& w : configWarnings(options)) std::cout << "warning: " << w << "\n";
             return EXIT_OK;
         }
         if (sub == "enable" || sub == "disable") {
-            if (_positional.size() < 2 || !s.has("department"))
-                throw std::invalid_argument("plugins " + sub + " needs a plugin id and --department D, e.g. 'atrium plugins " + sub +
-                                            " sales --department 3'");
+            if (_positional.size() < 2)
+                throw std::invalid_argument("plugins " + sub + " needs a plugin id, e.g. 'atrium plugins " + sub + " sales' (as a whole) or 'atrium plugins " +
+                                            sub + " sales --department 3'");
             const auto& id = _positional[1];
+            const bool known = std::any_of(installed.begin(), installed.end(), [&](const InstalledPlugin& p) { return p.id == id; }) ||
+                               registry.rows().count(id) > 0;
+            if (!known)
+                throw std::invalid_argument("no plugin '" + id + "' is installed on the plugin path (" + options.pluginPath +
+                                            "); 'atrium plugins list' shows the installed ones");
+            if (!s.has("department")) {
+                registry.setEnabled(id, sub == "enable");
+                std::cout << (sub == "enable" ? "Enabled " : "Disabled ") << "plugin " << id
+                          << " as a whole (data is kept). A running atrium serve applies it at its next start; to change a running "
+                             "host now, POST /api/v1/admin/plugins/"
+                          << id << "/" << sub << ".\n";
+                return EXIT_OK;
+            }
             std::int64_t dept = 0;
             try {
                 dept = std::stoll(s.flag("department"));
@@ -376,6 +429,7 @@ private:
     std::string _command;
     std::vector<std::string> _positional;
     std::map<std::string, std::string> _flags;
+    const Settings* _settings = nullptr;
 };
 
 void usage(std::ostream& out) {

@@ -16,6 +16,7 @@
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
+#include <cerrno>
 #include <fstream>
 #include <optional>
 #include <stdexcept>
@@ -222,6 +223,15 @@ bool Server::serveStatic(const Request& request, Response& response) {
     return false;
 }
 
+namespace {
+/// The one 500 answer: code internal_error, the request id in the message and as its own member.
+Json internalError(const std::string& requestId) {
+    auto body = errorBody("internal_error", "An unexpected error occurred (request " + requestId + ").");
+    body["error"]["request_id"] = requestId;
+    return body;
+}
+} // namespace
+
 void Server::handle(Request& request, Response& response) {
     const auto started = std::chrono::steady_clock::now();
     ++_inFlight;
@@ -269,7 +279,9 @@ void Server::handle(Request& request, Response& response) {
             route.handler(request, response);
         }
     } catch (const HttpError& e) {
-        response.json(errorBody(e.code(), e.what(), e.fields()), e.status());
+        auto body = errorBody(e.code(), e.what(), e.fields());
+        if (e.status() >= 500) body["error"]["request_id"] = request.requestId; // what to quote when reporting it
+        response.json(body, e.status());
     } catch (const store::StoreError& e) {
         using K = store::StoreError::Kind;
         switch (e.kind()) {
@@ -279,14 +291,17 @@ void Server::handle(Request& request, Response& response) {
         case K::Unavailable:
         case K::PoolTimeout:
         case K::Busy:
-        case K::SchemaTooNew:
+        case K::SchemaTooNew: {
             log().warning("req=%s database unavailable: %s", request.requestId, std::string(e.what()));
             response.setHeader("Retry-After", "1");
-            response.json(errorBody("service_unavailable", "The database is busy or unreachable; try again in a moment."), 503);
+            auto body = errorBody("service_unavailable", "The database is busy or unreachable; try again in a moment.");
+            body["error"]["request_id"] = request.requestId;
+            response.json(body, 503);
             break;
+        }
         default:
             log().error("req=%s database error: %s", request.requestId, std::string(e.what()));
-            response.json(errorBody("internal_error", "An unexpected error occurred (request " + request.requestId + ")."), 500);
+            response.json(internalError(request.requestId), 500);
         }
     } catch (const nlohmann::json::exception& e) {
         response.json(errorBody("bad_request", std::string("A field has the wrong type or shape: ") + e.what()), 400);
@@ -294,10 +309,10 @@ void Server::handle(Request& request, Response& response) {
         response.json(errorBody("bad_request", e.what()), 400);
     } catch (const std::exception& e) {
         log().error("req=%s unhandled: %s", request.requestId, std::string(e.what()));
-        response.json(errorBody("internal_error", "An unexpected error occurred (request " + request.requestId + ")."), 500);
+        response.json(internalError(request.requestId), 500);
     } catch (...) {
         log().error("req=%s unhandled non-standard exception", request.requestId);
-        response.json(errorBody("internal_error", "An unexpected error occurred (request " + request.requestId + ")."), 500);
+        response.json(internalError(request.requestId), 500);
     }
     --_inFlight;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -430,9 +445,24 @@ private:
 
 void Server::start() {
     Poco::Net::ServerSocket socket;
-    // reusePort=false: Poco's default SO_REUSEPORT lets a second atrium silently share the port.
-    socket.bind(Poco::Net::SocketAddress(_options.host, static_cast<Poco::UInt16>(_options.port)), true, false);
-    socket.listen(256);
+    const std::string address = (_options.host.find(':') != std::string::npos ? "[" + _options.host + "]" : _options.host) + ":" +
+                                std::to_string(_options.port);
+    try {
+        // reusePort=false: Poco's default SO_REUSEPORT lets a second atrium silently share the port.
+        socket.bind(Poco::Net::SocketAddress(_options.host, static_cast<Poco::UInt16>(_options.port)), true, false);
+        socket.listen(256);
+    } catch (const Poco::Exception& e) {
+        // Poco says only "Net Exception": name the address and what to do.
+        if (e.code() == EADDRINUSE || e.displayText().find("in use") != std::string::npos)
+            throw std::runtime_error("cannot listen on " + address +
+                                     ": the address is already in use (another atrium or another program listens there); stop it, "
+                                     "or choose a free address with --listen HOST:PORT or ATRIUM_LISTEN");
+        if (e.code() == EACCES)
+            throw std::runtime_error("cannot listen on " + address + ": permission denied (ports below 1024 need privileges); choose another "
+                                     "port with --listen HOST:PORT");
+        throw std::runtime_error("cannot listen on " + address + " (" + e.displayText() +
+                                 "); check the address, or choose another with --listen HOST:PORT");
+    }
     _boundPort = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(_options.maxThreads);

@@ -13,6 +13,7 @@
 #include "identity/Principal.h"
 #include "identity/RecordScope.h"
 #include "store/Errors.h"
+#include "store/Writes.h"
 
 #include <algorithm>
 #include <cctype>
@@ -67,6 +68,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// A plugin statement that writes outside the plugin's own tables.
+class ForbiddenWrite : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 /// Runs `f`, turning every exception into a status code and a message.
 template <class F>
 atrium_status guarded(atrium_error* error, F&& f) noexcept {
@@ -74,6 +81,8 @@ atrium_status guarded(atrium_error* error, F&& f) noexcept {
         return f();
     } catch (const StateError& e) {
         return fail(error, ATRIUM_E_STATE, e.what());
+    } catch (const ForbiddenWrite& e) {
+        return fail(error, ATRIUM_E_FORBIDDEN, e.what());
     } catch (const store::StoreError& e) {
         return fail(error, codeFor(e.kind()), e.what());
     } catch (const std::invalid_argument& e) {
@@ -199,11 +208,43 @@ void apiDbClose(atrium_db* db) {
     if (record) --record->openDbs;
 }
 
+// ---- the write guard ----------------------------------------------------------------------
+// A plugin's statements may write only the plugin's own tables (those starting with its table
+// prefix). Core records change through the host API (customer_create, audit_append,
+// timeline_append), which keeps audit, timeline and validation in one place. This catches
+// mistakes, not malice: a plugin runs in the host's process with the host's rights.
+
+bool startsWithNoCase(const std::string& s, const std::string& prefix) {
+    if (s.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) return false;
+    return true;
+}
+
+void guardWrites(const PluginRecord& record, const store::SqlWrites& writes) {
+    const auto prefix = record.manifest ? record.manifest->tablePrefix() : record.id() + "_";
+    if (!writes.unchecked.empty())
+        throw ForbiddenWrite("plugin " + record.id() + " may not run " + writes.unchecked +
+                             " through the host API: its effect on tables cannot be checked; a plugin changes only its own tables (\"" +
+                             prefix + "…\")");
+    for (const auto& table : writes.tables)
+        if (table.find('.') != std::string::npos || !startsWithNoCase(table, prefix))
+            throw ForbiddenWrite("plugin " + record.id() + " may not write table \"" + table + "\" directly: a plugin writes only its own tables (\"" +
+                                 prefix + "…\"); change core records through the host API (customer_create, audit_append, timeline_append)");
+}
+
+/// Notes a statement's writes once per execution (freshness, see store/Writes.h).
+void noteExecuted(atrium_stmt& stmt) {
+    if (!stmt.executing) return;
+    stmt.executing = false;
+    if (!stmt.writes.empty() && stmt.db) store::noteWrites(stmt.db->connection(), stmt.writes);
+}
+
 atrium_status apiDbExec(atrium_db* db, const char* sql, size_t sqlSize, atrium_error* error) {
     return guarded(error, [&]() -> atrium_status {
-        if (!db) throw std::invalid_argument("the db handle is NULL");
+        if (!db || !db->record) throw std::invalid_argument("the db handle is NULL");
         if (!sql || sqlSize == 0) throw std::invalid_argument("the SQL text is empty");
-        db->connection().exec(view(sql, sqlSize));
+        store::execChecked(db->connection(), view(sql, sqlSize), [&](const store::SqlWrites& w) { guardWrites(*db->record, w); });
         return succeed(error);
     });
 }
@@ -281,9 +322,13 @@ atrium_status apiDbPrepare(atrium_db* db, const char* sql, size_t sqlSize, atriu
         if (!stmt) throw std::invalid_argument("the statement out-parameter is NULL");
         *stmt = nullptr;
         if (!sql || sqlSize == 0) throw std::invalid_argument("the SQL text is empty");
+        if (!db->record) throw std::invalid_argument("the db handle is NULL");
+        auto checked = store::prepareChecked(db->connection(), view(sql, sqlSize));
+        guardWrites(*db->record, checked.writes); // the prepared statement is dropped unrun
         auto handle = std::make_unique<atrium_stmt>();
         handle->db = db;
-        handle->statement = db->connection().prepare(view(sql, sqlSize));
+        handle->statement = std::move(checked.statement);
+        handle->writes = std::move(checked.writes.tables);
         db->statements.push_back(handle.get());
         *stmt = handle.release();
         return succeed(error);
@@ -315,8 +360,16 @@ atrium_status apiStep(atrium_stmt* stmt, atrium_error* error) {
     return guarded(error, [&]() -> atrium_status {
         if (!stmt) throw std::invalid_argument("the statement handle is NULL");
         stmt->hasRow = false;
-        const bool row = stmt->statement->step();
+        bool row = false;
+        stmt->executing = true;
+        try {
+            row = stmt->statement->step();
+        } catch (...) {
+            stmt->executing = false; // a failed statement changed nothing
+            throw;
+        }
         if (!row) {
+            noteExecuted(*stmt);
             stmt->row.clear();
             stmt->text.clear();
             return ATRIUM_DONE;
@@ -333,6 +386,7 @@ atrium_status apiStep(atrium_stmt* stmt, atrium_error* error) {
 atrium_status apiReset(atrium_stmt* stmt, atrium_error* error) {
     return guarded(error, [&]() -> atrium_status {
         if (!stmt) throw std::invalid_argument("the statement handle is NULL");
+        noteExecuted(*stmt);
         stmt->statement->reset();
         stmt->hasRow = false;
         stmt->row.clear();
@@ -443,6 +497,7 @@ int64_t apiLastInsertId(atrium_stmt* stmt) {
 void apiFinalize(atrium_stmt* stmt) {
     if (!stmt) return;
     try {
+        noteExecuted(*stmt);
         if (stmt->db) std::erase(stmt->db->statements, stmt);
     } catch (...) {
     }
@@ -489,6 +544,7 @@ void bulkFlush(atrium_bulk& bulk) {
     }
     for (std::size_t i = 0; i < bulk.values.size(); ++i) statement->bind(static_cast<int>(i + 1), bulk.values[i]);
     statement->step();
+    store::noteWrites(c, {bulk.table});
     bulk.inserted += static_cast<std::int64_t>(rows);
     bulk.values.clear();
     bulk.bufferedBytes = 0;
@@ -1093,7 +1149,7 @@ std::string codeNameFor(int status) {
     case 422: return "validation_failed";
     case 429: return "too_many_requests";
     case 503: return "unavailable";
-    default: return status < 500 ? "request_failed" : "internal";
+    default: return status < 500 ? "request_failed" : "internal_error"; // docs/api.md: one 500 code everywhere
     }
 }
 
@@ -1153,7 +1209,13 @@ void finishDb(atrium_db& db) {
     try {
         for (auto* b : std::vector<atrium_bulk*>(db.bulks)) delete b;
         db.bulks.clear();
-        for (auto* s : std::vector<atrium_stmt*>(db.statements)) delete s;
+        for (auto* s : std::vector<atrium_stmt*>(db.statements)) {
+            try {
+                noteExecuted(*s);
+            } catch (...) {
+            }
+            delete s;
+        }
         db.statements.clear();
         if (!db.frames.empty()) {
             if (db.record)
@@ -1298,7 +1360,8 @@ http::Handler makeRouteHandler(PluginRecord& record, atrium_route_fn fn, void* u
         if (httpStatus >= 500) {
             rec->log(LogLevel::Error, req.method + " " + req.path + " failed (request " + req.requestId + "): " + call.text("no message"));
             throw http::HttpError(httpStatus, codeNameFor(httpStatus),
-                                  "The " + rec->id() + " module could not handle this request; the details are in the server log.");
+                                  "The " + rec->id() + " module could not handle this request (request " + req.requestId +
+                                      "); the details are in the server log.");
         }
         throw http::HttpError(httpStatus, codeNameFor(httpStatus), call.text("The request was refused."));
     };

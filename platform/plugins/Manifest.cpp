@@ -158,8 +158,27 @@ Manifest Manifest::load(const std::filesystem::path& file) {
     if (!in) fail("cannot read " + file.string());
     std::stringstream buffer;
     buffer << in.rdbuf();
-    json doc = json::parse(buffer.str(), nullptr, false);
-    if (doc.is_discarded()) fail(file.string() + " is not valid JSON");
+    const std::string text = buffer.str();
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        // Point at the place, as an editor would: line and column (1-based) of the byte where
+        // the parser gave up, and its reason without the library's prefix.
+        const std::size_t at = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+        std::size_t line = 1, column = 1;
+        for (std::size_t i = 0; i < at; ++i) {
+            if (text[i] == '\n') {
+                ++line;
+                column = 1;
+            } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+                ++column;
+            }
+        }
+        std::string reason = e.what();
+        if (const auto colon = reason.find(": "); colon != std::string::npos) reason = reason.substr(colon + 2);
+        fail(file.string() + " is not valid JSON: line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + reason);
+    }
     try {
         return fromJson(doc);
     } catch (const ManifestError& e) {

@@ -178,6 +178,10 @@ struct atrium_db {
 struct atrium_stmt {
     atrium_db* db = nullptr;
     std::unique_ptr<atrium::store::Statement> statement;
+    /// Tables the statement writes (checked against the plugin's prefix when prepared), noted
+    /// for freshness once per execution, when it has run to completion (or was reset).
+    std::vector<std::string> writes;
+    bool executing = false;
     bool hasRow = false;
     int columns = -1; ///< cached column count, -1 until executed
     std::vector<std::optional<atrium::store::Value>> row;   ///< current row, read lazily

@@ -1,4 +1,5 @@
 #include "store/Database.h"
+#include "store/Writes.h"
 
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
@@ -128,7 +129,7 @@ Database::Database(ConnectionUrl url, PoolOptions options)
     if (_options.maxSize == 0) _options.maxSize = 1;
 }
 
-Database::~Database() = default;
+Database::~Database() { tracking::databaseClosed(*this); }
 
 std::shared_ptr<Database> Database::open(std::string_view url, PoolOptions options) {
     auto parsed = ConnectionUrl::parse(url);
@@ -144,7 +145,9 @@ std::shared_ptr<Database> Database::open(std::string_view url, PoolOptions optio
 }
 
 std::unique_ptr<Connection> Database::connect() const {
-    return _url.backend == Backend::Sqlite ? openSqlite(_url) : openMysql(_url);
+    auto connection = _url.backend == Backend::Sqlite ? openSqlite(_url) : openMysql(_url);
+    tracking::connectionOpened(*connection, *this); // its commits reach this database's write listeners
+    return connection;
 }
 
 Database::Lease Database::acquire() {

@@ -3,6 +3,7 @@
 // code can write portable SQL.
 
 #include "store/Database.h"
+#include "store/Writes.h"
 
 #include <cppconn/connection.h>
 #include <cppconn/datatype.h>
@@ -255,6 +256,7 @@ public:
         exec("SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci");
     }
     ~MysqlConnection() override {
+        tracking::connectionClosed(*this);
         try {
             _cache.reset(); // cached statements close before their connection
             if (_con) _con->close();
@@ -277,13 +279,21 @@ public:
     void begin() override {
         exec("START TRANSACTION");
         _inTx = true;
+        tracking::discarded(*this);
     }
     void commit() override {
         _inTx = false;
-        exec("COMMIT");
+        try {
+            exec("COMMIT");
+        } catch (...) {
+            tracking::discarded(*this);
+            throw;
+        }
+        tracking::committed(*this);
     }
     void rollback() override {
         _inTx = false;
+        tracking::discarded(*this);
         exec("ROLLBACK");
     }
     bool inTransaction() const override { return _inTx; }

@@ -3,11 +3,15 @@
 // API maps one-to-one onto prepare/bind/step/column.
 
 #include "store/Database.h"
+#include "store/Writes.h"
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +35,9 @@ struct StatementCache {
     static constexpr std::size_t kMax = 128;
     std::unordered_map<std::string, std::vector<sqlite3_stmt*>> free;
     std::size_t size = 0;
+    /// What each SQL text writes, as the authorizer saw it when a checked prepare compiled it:
+    /// a cached statement skips the authorizer, so its writes are remembered here.
+    std::unordered_map<std::string, SqlWrites> writes;
     ~StatementCache() {
         for (auto& [_, list] : free)
             for (auto* st : list) sqlite3_finalize(st);
@@ -39,9 +46,9 @@ struct StatementCache {
 
 class SqliteStatement final : public Statement {
 public:
-    SqliteStatement(sqlite3* db, std::string_view sql, std::weak_ptr<StatementCache> cache)
+    SqliteStatement(sqlite3* db, std::string_view sql, std::weak_ptr<StatementCache> cache, bool compile = false)
         : _db(db), _sql(sql), _cache(std::move(cache)) {
-        if (auto c = _cache.lock()) {
+        if (auto c = compile ? nullptr : _cache.lock()) {
             auto it = c->free.find(_sql);
             if (it != c->free.end() && !it->second.empty()) {
                 _stmt = it->second.back();
@@ -128,11 +135,14 @@ private:
 class SqliteConnection final : public Connection {
 public:
     explicit SqliteConnection(const std::string& path) {
+        // A missing folder is a typo or a missing volume, not a new database: say so, instead of
+        // creating an empty database that then "needs migrations". (`atrium init` creates it.)
         const auto parent = std::filesystem::path(path).parent_path();
-        if (!parent.empty() && path != ":memory:") {
-            std::error_code ec;
-            std::filesystem::create_directories(parent, ec);
-        }
+        std::error_code ec;
+        if (!parent.empty() && path != ":memory:" && !std::filesystem::is_directory(parent, ec))
+            throw StoreError(StoreError::Kind::Unavailable,
+                             "the folder " + parent.string() + " of the SQLite database " + path +
+                                 " does not exist: create it, or fix the path in --db / ATRIUM_DB");
         const int rc = sqlite3_open_v2(path.c_str(), &_db,
                                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
         if (rc != SQLITE_OK) {
@@ -147,6 +157,7 @@ public:
         exec("PRAGMA foreign_keys=ON");
     }
     ~SqliteConnection() override {
+        tracking::connectionClosed(*this);
         _cache.reset(); // cached statements are finalised before their connection closes
         sqlite3_close_v2(_db);
     }
@@ -167,16 +178,86 @@ public:
     }
     // IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
     // one failing with SQLITE_BUSY when it upgrades a read transaction.
-    void begin() override { exec("BEGIN IMMEDIATE"); }
-    void commit() override { exec("COMMIT"); }
+    void begin() override {
+        exec("BEGIN IMMEDIATE");
+        tracking::discarded(*this);
+    }
+    void commit() override {
+        exec("COMMIT");
+        tracking::committed(*this);
+    }
     void rollback() override {
         if (!sqlite3_get_autocommit(_db)) exec("ROLLBACK");
+        tracking::discarded(*this);
     }
     bool inTransaction() const override { return !sqlite3_get_autocommit(_db); }
     bool ping() override { return true; }
     bool broken() const override { return false; }
 
+    /// Prepares with an authorizer that records every table the statement writes (the engine's
+    /// own parse, triggers included).
+    CheckedStatement prepareChecked(std::string_view sql) {
+        const std::string key(sql);
+        if (auto it = _cache->writes.find(key); it != _cache->writes.end()) return {prepare(sql), it->second};
+        SqlWrites writes;
+        sqlite3_set_authorizer(_db, &SqliteConnection::authorize, &writes);
+        std::unique_ptr<Statement> statement;
+        try {
+            statement = std::make_unique<SqliteStatement>(_db, sql, _cache, true);
+        } catch (...) {
+            sqlite3_set_authorizer(_db, nullptr, nullptr);
+            throw;
+        }
+        sqlite3_set_authorizer(_db, nullptr, nullptr);
+        if (_cache->writes.size() >= 1024) _cache->writes.clear();
+        _cache->writes.emplace(key, writes);
+        return {std::move(statement), std::move(writes)};
+    }
+
 private:
+    static int authorize(void* data, int action, const char* a1, const char* a2, const char* /*db*/, const char* /*trigger*/) {
+        auto* w = static_cast<SqlWrites*>(data);
+        auto add = [&](const char* table) {
+            if (!table || std::strncmp(table, "sqlite_", 7) == 0) return; // the engine's own bookkeeping
+            if (std::find(w->tables.begin(), w->tables.end(), table) == w->tables.end()) w->tables.emplace_back(table);
+        };
+        switch (action) {
+        case SQLITE_INSERT:
+        case SQLITE_UPDATE:
+        case SQLITE_DELETE:
+        case SQLITE_CREATE_TABLE:
+        case SQLITE_CREATE_TEMP_TABLE:
+        case SQLITE_DROP_TABLE:
+        case SQLITE_DROP_TEMP_TABLE:
+        case SQLITE_CREATE_VIEW:
+        case SQLITE_CREATE_TEMP_VIEW:
+        case SQLITE_DROP_VIEW:
+        case SQLITE_DROP_TEMP_VIEW: add(a1); break;
+        case SQLITE_CREATE_INDEX:
+        case SQLITE_CREATE_TEMP_INDEX:
+        case SQLITE_DROP_INDEX:
+        case SQLITE_DROP_TEMP_INDEX:
+        case SQLITE_CREATE_TRIGGER:
+        case SQLITE_CREATE_TEMP_TRIGGER:
+        case SQLITE_DROP_TRIGGER:
+        case SQLITE_DROP_TEMP_TRIGGER:
+        case SQLITE_ALTER_TABLE: add(a2); break;
+        case SQLITE_ATTACH:
+        case SQLITE_DETACH:
+            if (w->unchecked.empty()) w->unchecked = action == SQLITE_ATTACH ? "ATTACH" : "DETACH";
+            break;
+        case SQLITE_PRAGMA: {
+            // Reading pragmas take a table name as argument; any other argument sets something.
+            static const std::set<std::string> reading = {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo",
+                                                          "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check"};
+            if (a2 && a1 && !reading.count(a1) && w->unchecked.empty()) w->unchecked = std::string("PRAGMA ") + a1;
+            break;
+        }
+        default: break;
+        }
+        return SQLITE_OK;
+    }
+
     sqlite3* _db = nullptr;
     std::shared_ptr<StatementCache> _cache = std::make_shared<StatementCache>();
 };
@@ -184,5 +265,11 @@ private:
 } // namespace
 
 std::unique_ptr<Connection> openSqlite(const ConnectionUrl& url) { return std::make_unique<SqliteConnection>(url.path); }
+
+CheckedStatement tracking::sqlitePrepareChecked(Connection& connection, std::string_view sql) {
+    auto* c = dynamic_cast<SqliteConnection*>(&connection);
+    if (!c) throw StoreError(StoreError::Kind::Other, "not an SQLite connection");
+    return c->prepareChecked(sql);
+}
 
 } // namespace atrium::store

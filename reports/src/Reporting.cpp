@@ -1,10 +1,14 @@
 #include "Reporting.h"
 
 #include "identity/Identity.h"
+#include "store/Writes.h"
 
 #include <Poco/Logger.h>
 
+#include <algorithm>
 #include <ctime>
+#include <mutex>
+#include <set>
 
 namespace atrium::reports {
 
@@ -81,6 +85,45 @@ void ReportingExtension::start(app::Host& host) {
         engine->onEvent(topic);
     });
 
+    // Freshness without events: the host reports the tables a plugin's transaction wrote once it
+    // committed; every dataset reading one of them moves to a new generation, so cached results
+    // and in-memory tables refresh on the next query. A dataset reads its "table", the tables
+    // named in its "query", and any it lists in "reads" (source.reads or reads).
+    struct ReadSets {
+        std::mutex mutex;
+        std::map<std::string, std::pair<std::shared_ptr<const Dataset>, std::set<std::string>>> byDataset;
+    };
+    auto reads = std::make_shared<ReadSets>();
+    _writeListener = store::addWriteListener(*host.db(), [engine, reads](const std::vector<std::string>& tables) {
+        const std::set<std::string> written(tables.begin(), tables.end()); // lower-case already
+        for (const auto& ds : engine->datasets()) {
+            std::set<std::string> names;
+            {
+                std::lock_guard lock(reads->mutex);
+                auto& slot = reads->byDataset[ds->id];
+                if (slot.first != ds) {
+                    std::set<std::string> r;
+                    auto addName = [&](std::string n) {
+                        std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                        if (!n.empty()) r.insert(std::move(n));
+                    };
+                    const auto& def = ds->definition;
+                    const auto source = def.value("source", Json::object());
+                    if (source.contains("table") && source["table"].is_string()) addName(source["table"].get<std::string>());
+                    if (source.contains("query") && source["query"].is_string())
+                        for (auto& n : store::sqlReads(source["query"].get<std::string>())) addName(std::move(n));
+                    for (const auto* list : {&source, &def})
+                        if (list->is_object() && list->contains("reads") && (*list)["reads"].is_array())
+                            for (const auto& n : (*list)["reads"])
+                                if (n.is_string()) addName(n.get<std::string>());
+                    slot = {ds, std::move(r)};
+                }
+                names = slot.second;
+            }
+            if (std::any_of(names.begin(), names.end(), [&](const std::string& n) { return written.count(n) > 0; })) engine->invalidate(ds->id);
+        }
+    });
+
     auto& router = host.router();
     registerCatalogRoutes(router, *engine);
     registerDashboardRoutes(router, *engine);
@@ -100,6 +143,8 @@ void ReportingExtension::start(app::Host& host) {
 void ReportingExtension::stop() {
     if (_host && _subscription) _host->plugins().events().unsubscribe(_subscription);
     _subscription = 0;
+    if (_host && _writeListener) store::removeWriteListener(*_host->db(), _writeListener);
+    _writeListener = 0;
     if (_host) _host->router().removeOwner("reports");
 }
 

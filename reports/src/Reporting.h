@@ -30,6 +30,7 @@ private:
     app::Host* _host = nullptr;
     std::unique_ptr<Engine> _engine;
     std::uint64_t _subscription = 0;
+    std::uint64_t _writeListener = 0; ///< store::addWriteListener: tables plugins wrote, after commit
 };
 
 /// Turns ReportError and JSON type errors into HttpError answers.

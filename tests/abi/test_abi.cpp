@@ -8,6 +8,7 @@
 #include "plugins/Library.h"
 #include "plugins/PluginManager.h"
 #include "store/Migrations.h"
+#include "store/Writes.h"
 
 #include <gtest/gtest.h>
 
@@ -217,8 +218,10 @@ TEST_P(AbiTest, ErrorsCrossTheBoundaryAsStatusCodes) {
 
     auto crash = call("GET", "/api/v1/abi.good/crash");
     EXPECT_EQ(crash.status, 500);
-    // The details go to the log, not to the caller.
-    EXPECT_EQ(json(crash)["error"]["message"], "The abi.good module could not handle this request; the details are in the server log.");
+    // The details go to the log, not to the caller; the code is the one docs/api.md promises.
+    EXPECT_EQ(json(crash)["error"]["code"], "internal_error");
+    EXPECT_EQ(json(crash)["error"]["message"],
+              "The abi.good module could not handle this request (request test-request); the details are in the server log.");
     EXPECT_TRUE(logged("a bug in the plugin"));
 }
 
@@ -346,6 +349,118 @@ TEST_P(AbiTest, StatusJsonForTheAdminApi) {
     const auto permissions = manager->permissions();
     ASSERT_EQ(permissions.size(), 2u);
     EXPECT_EQ(permissions[0]["plugin"], "abi.good");
+}
+
+// ---- the write guard -------------------------------------------------------------------------
+
+TEST_P(AbiTest, APluginWritingCoreTablesIsRefusedAndNothingChanges) {
+    std::int64_t account = 0;
+    {
+        auto c = db->acquire();
+        const auto now = db->dialect().nowUtc();
+        c->insert("INSERT INTO users (email, display_name, password_hash, active, created_at, updated_at) VALUES "
+                  "('owner@example.com', 'Owner', 'x', 1, " + now + ", " + now + ")");
+        account = c->insert("INSERT INTO accounts (name, owner_id, department_id, version, created_at, updated_at) VALUES "
+                            "('Acme', (SELECT MAX(id) FROM users), ?, 1, " + now + ", " + now + ")", {department});
+    }
+    const auto auditRows = count("SELECT COUNT(*) FROM audit_log");
+    const std::string a = std::to_string(account);
+    const std::vector<std::pair<std::string, std::string>> attempts = {
+        {"UPDATE accounts SET name = 'Renamed' WHERE id = " + a, "accounts"},
+        {"update \"accounts\" set name = 'Renamed'", "accounts"},
+        {"INSERT INTO audit_log (occurred_at, action, outcome) VALUES ('2026-01-01 00:00:00', 'forged', 'ok')", "audit_log"},
+        {"DELETE FROM audit_log", "audit_log"},
+        {"INSERT INTO audit_log (occurred_at, action, outcome) SELECT created_at, 'forged', 'ok' FROM abi_good_items", "audit_log"},
+        {"UPDATE accounts SET name = (SELECT MAX(text) FROM abi_good_items) WHERE id = " + a, "accounts"},
+        {"/* harmless */ DELETE FROM accounts WHERE id = " + a, "accounts"},
+        {"CREATE INDEX abi_good_sneaky ON accounts (name)", "accounts"},
+    };
+    for (const bool exec : {false, true})
+        for (const bool tx : {false, true})
+            for (const auto& [sql, table] : attempts) {
+                const nlohmann::json body = {{"sql", sql}, {"exec", exec}, {"tx", tx}};
+                auto r = call("POST", "/api/v1/abi.good/raw", body.dump());
+                EXPECT_EQ(r.status, 403) << sql << " (exec " << exec << ", tx " << tx << "): " << r.body;
+                const auto message = json(r)["error"].value("message", "");
+                EXPECT_NE(message.find("\"" + table + "\""), std::string::npos) << message;
+                EXPECT_NE(message.find("host API"), std::string::npos) << message;
+            }
+    // A multi-table UPDATE that writes the core table through an alias (MySQL syntax).
+    if (db->backend() == store::Backend::Mysql) {
+        auto r = call("POST", "/api/v1/abi.good/raw",
+                      nlohmann::json{{"sql", "UPDATE abi_good_items i JOIN accounts x ON x.id = i.owner_id SET x.name = i.text"}}.dump());
+        EXPECT_EQ(r.status, 403) << r.body;
+    }
+    EXPECT_EQ(count("SELECT COUNT(*) FROM accounts WHERE name = 'Acme'"), 1) << "the account was changed";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM audit_log"), auditRows) << "the audit log was changed";
+
+    // Reads of core tables, and writes of its own tables, stay allowed.
+    auto read = call("POST", "/api/v1/abi.good/raw", nlohmann::json{{"sql", "SELECT name FROM accounts"}}.dump());
+    EXPECT_EQ(read.status, 201) << read.body;
+    auto own = call("POST", "/api/v1/abi.good/raw",
+                    nlohmann::json{{"sql", "INSERT INTO abi_good_items (text, owner_id, created_at) SELECT name, 7, created_at FROM accounts"},
+                                   {"tx", true}}
+                        .dump());
+    EXPECT_EQ(own.status, 201) << own.body;
+    EXPECT_EQ(count("SELECT COUNT(*) FROM abi_good_items WHERE text = 'Acme'"), 1);
+    // Statements whose effect cannot be checked are refused too.
+    auto pragma = call("POST", "/api/v1/abi.good/raw",
+                       nlohmann::json{{"sql", db->backend() == store::Backend::Sqlite ? "PRAGMA foreign_keys = OFF" : "SET FOREIGN_KEY_CHECKS = 0"},
+                                      {"exec", true}}
+                           .dump());
+    EXPECT_EQ(pragma.status, 403) << pragma.body;
+    // The host's own writes on the plugin's behalf still work (timeline_append into timeline_events).
+    auto withTimeline = call("POST", "/api/v1/abi.good/items", nlohmann::json{{"text", "noted"}, {"accountId", account}}.dump());
+    EXPECT_EQ(withTimeline.status, 201) << withTimeline.body;
+    EXPECT_EQ(count("SELECT COUNT(*) FROM timeline_events WHERE source = 'abi.good'"), 1);
+}
+
+// ---- freshness: tables written, reported after commit ------------------------------------------
+
+TEST_P(AbiTest, WrittenTablesAreReportedAfterCommitAndNeverAfterRollback) {
+    std::mutex m;
+    std::vector<std::vector<std::string>> reports;
+    const auto id = store::addWriteListener(*db, [&](const std::vector<std::string>& tables) {
+        std::lock_guard lock(m);
+        reports.push_back(tables);
+    });
+    auto seen = [&] {
+        std::lock_guard lock(m);
+        auto copy = reports;
+        reports.clear();
+        return copy;
+    };
+    const std::string insert = "INSERT INTO abi_good_items (text, owner_id, created_at) VALUES ('quiet', 7, '2026-01-15 10:00:00')";
+
+    auto r = call("POST", "/api/v1/abi.good/raw", nlohmann::json{{"sql", insert}, {"tx", true}}.dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(seen(), (std::vector<std::vector<std::string>>{{"abi_good_items"}})) << "a committed transaction";
+
+    r = call("POST", "/api/v1/abi.good/raw", nlohmann::json{{"sql", insert}, {"tx", true}, {"rollback", true}}.dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_TRUE(seen().empty()) << "a rolled-back transaction reports nothing";
+
+    r = call("POST", "/api/v1/abi.good/raw", nlohmann::json{{"sql", insert}}.dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(seen(), (std::vector<std::vector<std::string>>{{"abi_good_items"}})) << "an autocommit statement";
+
+    r = call("POST", "/api/v1/abi.good/raw", nlohmann::json{{"sql", insert}, {"exec", true}, {"tx", true}}.dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(seen(), (std::vector<std::vector<std::string>>{{"abi_good_items"}})) << "db_exec in a transaction";
+
+    r = call("POST", "/api/v1/abi.good/bulk?count=3", "");
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(seen(), (std::vector<std::vector<std::string>>{{"abi_good_items"}})) << "a bulk insert";
+
+    // The handler fails after its write: the host rolls the transaction back, nothing is reported.
+    r = call("POST", "/api/v1/abi.good/items", R"({"text":"fail-after-write"})");
+    EXPECT_EQ(r.status, 500);
+    EXPECT_TRUE(seen().empty());
+
+    r = call("POST", "/api/v1/abi.good/raw", nlohmann::json{{"sql", "SELECT COUNT(*) FROM abi_good_items"}}.dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_TRUE(seen().empty()) << "a read reports nothing";
+    store::removeWriteListener(*db, id);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AbiTest, testing::ValuesIn(backends()), paramName);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The atrium command as an operator meets it: help, errors as one sentence with a non-zero exit,
 # init twice, serve + health + a clean SIGTERM, a second server on a taken port failing loudly,
-# and a refused newer schema. Prints "N passed, N failed".
+# plugins list/enable/disable without loading plugins, configuration key warnings, a missing
+# database folder, and a refused newer schema. Prints "N passed, N failed".
 set -uo pipefail
 atrium="${1:?usage: cli_test.sh ATRIUM_BINARY}"
 work="$(mktemp -d /tmp/atrium-cli.XXXXXX)"
@@ -59,12 +60,73 @@ second=$!
 pids+=("$second")
 sleep 1.5
 if kill -0 "$second" 2>/dev/null; then bad "a second server on a taken port fails"; kill "$second"; else
-  wait "$second"; rc=$?; check "a second server on a taken port fails loudly" test "$rc" -ne 0; fi
+  wait "$second"; rc=$?; check "a second server on a taken port fails loudly" test "$rc" -ne 0
+  check "a taken port: names the address and what to do" \
+    bash -c "grep -q '127.0.0.1:$port' '$work/second.log' && grep -q 'already in use' '$work/second.log' && grep -q -- '--listen' '$work/second.log'"
+fi
 kill -TERM "$server"
 wait "$server"; rc=$?
 check "SIGTERM: clean exit 0" test "$rc" -eq 0
 check "SIGTERM: drained and logged" grep -q "stopped" "$work/serve.log"
 check "log lines carry a level and a request id" grep -Eq "Information atrium.http: req=[0-9a-f]+ GET /healthz" "$work/serve.log"
+
+# ---- plugins: list without loading, enable/disable as a whole, configuration keys ----------------
+plugins_dir="$work/plugins"
+mkdir -p "$plugins_dir"
+hello_built="$(dirname "$atrium")/../examples/plugins/hello"
+if [ -d "$hello_built" ]; then
+  cp -r "$hello_built" "$plugins_dir/hello"
+  out="$("$atrium" plugins list --db "$db" --plugin-path "$plugins_dir" 2>&1)"; rc=$?
+  check "plugins list: shows an installed plugin from its manifest" bash -c "[ $rc -eq 0 ] && grep -Eq '^hello +1\.[0-9.]+ +1\.[0-9]+ +yes' <<<\"$out\""
+  check "plugins list: loads nothing (no migration ran)" \
+    bash -c "[ -z \"\$(sqlite3 '$work/cli.db' \"SELECT name FROM sqlite_master WHERE name LIKE 'hello_%'\")\" ]"
+  out="$("$atrium" plugins disable hello --db "$db" --plugin-path "$plugins_dir" 2>&1)"; rc=$?
+  check "plugins disable ID: disables it as a whole" bash -c "[ $rc -eq 0 ] && grep -q 'as a whole' <<<\"$out\""
+  out="$("$atrium" plugins list --db "$db" --plugin-path "$plugins_dir" 2>&1)"
+  check "plugins list: shows it disabled" grep -Eq '^hello +[0-9.]+ +[0-9.]+ +no' <<<"$out"
+  out="$(ATRIUM_PLUGIN_PATH="$plugins_dir" "$atrium" migrate --db "$db" 2>&1)"
+  check "a disabled plugin is not initialised by the next host" grep -q "plugin hello .*disabled" <<<"$out"
+  check "... and its migrations did not run" \
+    bash -c "[ -z \"\$(sqlite3 '$work/cli.db' \"SELECT name FROM sqlite_master WHERE name LIKE 'hello_%'\")\" ]"
+  "$atrium" plugins enable hello --db "$db" --plugin-path "$plugins_dir" >/dev/null 2>&1
+  out="$(ATRIUM_PLUGIN_PATH="$plugins_dir" "$atrium" migrate --db "$db" 2>&1)"
+  check "plugins enable ID: the next host loads it" grep -q "plugin hello .*loaded" <<<"$out"
+  out="$("$atrium" plugins list --db "$db" --plugin-path "$plugins_dir" 2>&1)"
+  check "plugins list: reports the last load" grep -Eq '^hello +[0-9.]+ +[0-9.]+ +yes +loaded' <<<"$out"
+else
+  bad "the hello example is not built at $hello_built"
+fi
+err="$("$atrium" plugins disable nosuch --db "$db" --plugin-path "$plugins_dir" 2>&1)"; rc=$?
+check "plugins disable of an unknown id: non-zero with what to do" bash -c "[ $rc -ne 0 ] && grep -q 'atrium plugins list' <<<\"$err\""
+mkdir -p "$plugins_dir/broken"
+printf '{\n  "id": "broken",\n  "name": }\n' >"$plugins_dir/broken/atrium-plugin.json"
+out="$("$atrium" plugins list --db "$db" --plugin-path "$plugins_dir" 2>&1)"
+check "a manifest parse error names the file, line and column" \
+  grep -q "broken/atrium-plugin.json is not valid JSON: line 3, column 11" <<<"$out"
+cat >"$work/atrium.properties" <<CONF
+atrium.plugins.hello.default_language = zh-CN
+atrium.plugins.nosuch.colour = blue
+plugins.hello.greeting = hi
+CONF
+out="$("$atrium" plugins list --db "$db" --plugin-path "$plugins_dir" --config "$work/atrium.properties" 2>&1)"
+check "config: a key for a plugin that is not installed is warned about" grep -q "warning: configuration key atrium.plugins.nosuch.colour is for plugin 'nosuch', which is not installed" <<<"$out"
+check "config: a plugins.* key outside atrium. is warned about" grep -q "plugins.hello.greeting is ignored: .*atrium.plugins.hello.greeting" <<<"$out"
+check "config: a key of an installed plugin is not" bash -c "! grep -q 'default_language' <<<\"$out\""
+port3="$(free_port)"
+"$atrium" serve --db "$db" --listen "127.0.0.1:$port3" --plugin-path "$plugins_dir" --config "$work/atrium.properties" >"$work/serve3.log" 2>&1 &
+third=$!
+pids+=("$third")
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port3/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+kill -TERM "$third"; wait "$third"
+check "config: serve logs the unknown plugin key as a warning" grep -q "Warning atrium.config: configuration key atrium.plugins.nosuch.colour" "$work/serve3.log"
+
+# ---- a database folder that does not exist ------------------------------------------------------
+err="$("$atrium" serve --db "sqlite:$work/missing-folder/atrium.db" --listen "127.0.0.1:$(free_port)" 2>&1)"; rc=$?
+check "a missing SQLite folder: non-zero, says the folder is missing" \
+  bash -c "[ $rc -ne 0 ] && grep -q 'missing-folder' <<<\"$err\" && grep -q 'does not exist' <<<\"$err\" && ! grep -q 'migration' <<<\"$err\""
+check "... and creates nothing" test ! -e "$work/missing-folder"
+out="$("$atrium" init --db "sqlite:$work/new-folder/atrium.db" 2>&1)"; rc=$?
+check "init creates the folder of a new SQLite database" bash -c "[ $rc -eq 0 ] && [ -f '$work/new-folder/atrium.db' ]"
 
 sqlite3 "$work/cli.db" "INSERT INTO atrium_schema_migrations (owner, version, name, applied_at) VALUES ('core', 999, 'future', '2030-01-01 00:00:00')"
 err="$("$atrium" serve --db "$db" --listen "127.0.0.1:$(free_port)" 2>&1)"; rc=$?

@@ -78,6 +78,26 @@ CREATE TABLE abi_good_audit (
             db.bulkInsert("users", {"email"}); // another owner's table: refused by the host
             return {};
         });
+        // Runs the SQL it is given, for the tests of the host's write guard and freshness:
+        // {"sql", "exec": use db_exec instead of prepare/step, "tx": in a transaction,
+        //  "rollback": roll that transaction back}. No event is published.
+        router().post("raw", "abi.good.items.write", [](Request& req, Db& db) -> Json {
+            const auto body = req.json();
+            const std::string sql = body.value("sql", "");
+            const bool exec = body.value("exec", false);
+            auto run = [&]() -> std::int64_t {
+                if (exec) {
+                    db.exec(sql);
+                    return -1;
+                }
+                return db.execute(sql);
+            };
+            if (!body.value("tx", false)) return {{"changes", run()}};
+            Transaction tx(db);
+            const auto changes = run();
+            if (!body.value("rollback", false)) tx.commit();
+            return {{"changes", changes}};
+        });
         router().get("conflict", "abi.good.items.read", [](Request&, Db&) -> Json { throw HttpError::conflict("Already done."); });
         router().get("crash", "abi.good.items.read", [](Request&, Db&) -> Json { throw std::logic_error("a bug in the plugin"); });
         router().get("bad-json", "abi.good.items.read", [](Request&, Db&) -> Json { return Json::parse("{}")["x"].get<int>(); });
