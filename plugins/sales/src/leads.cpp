@@ -21,6 +21,20 @@ Json leadJson(Row r) {
     return j;
 }
 
+/// A lead's contact details follow the fields "sales.lead.email" / "sales.lead.phone": a role
+/// denying one never receives it, cannot set it and cannot search by it.
+Json withholdDenied(const Request& req, Json lead) {
+    if (lead.is_object())
+        for (const char* k : {"email", "phone"})
+            if (req.fieldDenied(std::string("sales.lead.") + k)) lead.erase(k);
+    return lead;
+}
+void refuseDeniedWrites(const Request& req, const Json& body) {
+    for (const char* k : {"email", "phone"})
+        if (body.contains(k) && req.fieldDenied(std::string("sales.lead.") + k))
+            throw HttpError::forbidden(std::string("You may not set the field '") + k + "'.");
+}
+
 const std::vector<std::string> kStatuses = {"new", "working", "qualified", "disqualified"};
 const std::set<std::string> kWritable = {"first_name", "last_name", "company",  "email", "phone",    "title",
                                          "source",     "status",    "industry", "size_band", "region", "city",
@@ -207,7 +221,7 @@ Json convert(Context& ctx, Request& req, Db& db) {
 void registerLeadRoutes(Context& ctx) {
     auto& r = ctx.router;
     r.get("leads", "sales.lead.read", [](Request& req, Db& db) -> Json {
-        static const ListSpec spec = [] {
+        static const auto make = [](bool searchEmail) {
             ListSpec s;
             s.from = kFrom;
             s.select = kSelect;
@@ -221,17 +235,20 @@ void registerLeadRoutes(Context& ctx) {
             s.filters = {{"status", {"l.status"}},         {"source", {"l.source"}},       {"industry", {"l.industry"}},
                          {"size_band", {"l.size_band"}},   {"region", {"l.region"}},       {"owner_id", {"l.owner_id", true}},
                          {"department_id", {"l.department_id", true}}};
-            s.search = {"l.company", "l.first_name", "l.last_name", "l.email"};
+            s.search = {"l.company", "l.first_name", "l.last_name"};
+            if (searchEmail) s.search.push_back("l.email");
             s.ranges = {{"created_from", "l.created_at >= ?"}, {"created_to", "l.created_at <= ?"}};
             return s;
-        }();
-        return runList(req, db, spec, leadJson);
+        };
+        static const ListSpec spec = make(true), withoutEmail = make(false);
+        return runList(req, db, req.fieldDenied("sales.lead.email") ? withoutEmail : spec,
+                       [&req](Row r) { return withholdDenied(req, leadJson(r)); });
     }, "List leads (limit, offset, sort, order, q, status, source, industry, size_band, region, owner_id)");
 
     r.get("leads/{id}", "sales.lead.read", [](Request& req, Db& db) -> Json {
         auto j = loadLead(req, db, req.idParam());
         if (j.is_null()) throw HttpError::notFound("The lead");
-        return j;
+        return withholdDenied(req, std::move(j));
     }, "One lead");
 
     r.post("leads", "sales.lead.write", [&ctx](Request& req, Db& db) -> Json {
@@ -239,6 +256,7 @@ void registerLeadRoutes(Context& ctx) {
         auto allowed = kWritable;
         allowed.erase("version");
         onlyFields(body, allowed);
+        refuseDeniedWrites(req, body);
         Problems p;
         auto in = parseLead(body, p, true);
         const auto owner = checkOwner(req, db, in.ownerId.value_or(req.userId()), "sales.lead.write", p);
@@ -259,13 +277,14 @@ void registerLeadRoutes(Context& ctx) {
                                             {{"source", *in.source}, {"score", score}}, req.userId()});
         ctx.events.publish(db, "sales.lead.created", {{"id", id}, {"source", *in.source}, {"score", score}, {"owner_id", owner.id}});
         tx.commit();
-        return loadLead(req, db, id);
+        return withholdDenied(req, loadLead(req, db, id));
     }, "Create a lead (scored by the score rules)");
 
     r.put("leads/{id}", "sales.lead.write", [&ctx](Request& req, Db& db) -> Json {
         const auto id = req.idParam();
         const Json body = req.json();
         onlyFields(body, kWritable);
+        refuseDeniedWrites(req, body);
         const auto version = requireVersion(body);
         Problems p;
         auto in = parseLead(body, p, false);
@@ -330,7 +349,7 @@ void registerLeadRoutes(Context& ctx) {
         ctx.host.timeline(db, TimelineEntry{"sales.lead", id, 0, "updated", title, changes, req.userId()});
         ctx.events.publish(db, "sales.lead.updated", {{"id", id}, {"changes", changes}});
         tx.commit();
-        return loadLead(req, db, id);
+        return withholdDenied(req, loadLead(req, db, id));
     }, "Update a lead (send version)");
 
     r.del("leads/{id}", "sales.lead.delete", [&ctx](Request& req, Db& db) -> Json {
