@@ -7,6 +7,7 @@
 #include "TestSupport.h"
 
 #include <atrium/plugin.h>
+#include <atrium/sdk/reporting.hpp>
 
 #include <gtest/gtest.h>
 
@@ -25,8 +26,8 @@ protected:
         ext->start(host->host());
     }
     void TearDown() override {
-        ext->stop();
         host.reset();
+        ext.reset();
     }
     std::unique_ptr<TestHost> host;
     std::shared_ptr<reports::ReportingExtension> ext;
@@ -62,6 +63,29 @@ TEST_P(Sdk10Plugin, LoadsOnTheNewerHostAndWorks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Sdk10Plugin, testing::ValuesIn(backends()), paramName);
+
+// The other direction: a plugin using what 1.1 added, given a 1.0 host's table (as when it lowered
+// its descriptor's abi_minor to run on both), gets a sentence saying what to do, not a crash.
+TEST(Sdk11OnA10Host, DeclaringADashboardSaysTheHostIsTooOld) {
+    atrium_host_api old{};
+    old.struct_size = ATRIUM_HOST_API_SIZE_V1;
+    old.abi_major = 1;
+    old.abi_minor = 0;
+    try {
+        sdk::detail::declareDashboard(&old, sdk::Dashboard("acme.overview").name("Overview", "概览"));
+        FAIL() << "a 1.0 host has no dashboard_declare";
+    } catch (const sdk::Error& e) {
+        EXPECT_EQ(e.code(), ATRIUM_E_UNSUPPORTED);
+        EXPECT_NE(std::string(e.what()).find("needs SDK ABI 1.1"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("1.0"), std::string::npos) << e.what();
+    }
+    try {
+        sdk::detail::declareScorecardTemplate(&old, sdk::ScorecardTemplate("acme.rep").name("Rep", "代表"));
+        FAIL() << "a 1.0 host has no scorecard_template_declare";
+    } catch (const sdk::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("upgrade Atrium"), std::string::npos) << e.what();
+    }
+}
 
 } // namespace
 } // namespace atrium::test
