@@ -832,11 +832,12 @@ TEST_P(ReportsApi, PluginDeclaredDashboardsAndTemplatesAreServedAsBuiltIns) {
     EXPECT_EQ(d.json()["builtin"], true);
     EXPECT_EQ(d.json()["declared_id"], "fixture.overview");
     bool listed = false;
-    for (const auto& item : admin.get("/api/v1/reports/dashboards").json()["items"]) listed = listed || item["id"] == "builtin.fixture_overview";
+    for (const auto& item : Json(admin.get("/api/v1/reports/dashboards").json()["items"])) listed = listed || item["id"] == "builtin.fixture_overview";
     EXPECT_TRUE(listed);
     auto r = admin.post("/api/v1/reports/dashboards/builtin.fixture_overview/render", {{"filters", {{"period", period}}}});
     ASSERT_EQ(r.status, 200) << r.body;
-    for (const auto& [id, w] : r.json()["widgets"].items()) EXPECT_TRUE(w.contains("data")) << id << ": " << w.dump();
+    const Json rendered = r.json()["widgets"];
+    for (const auto& [id, w] : rendered.items()) EXPECT_TRUE(w.contains("data")) << id << ": " << w.dump();
     EXPECT_NEAR(num(r.json()["widgets"]["kpi1"]["data"]["value"]),
                 sql("SELECT SUM(amount) FROM fixture_deals WHERE status = 'won' AND closed_at >= '2025-01-01' AND closed_at < '2025-07-01'"), 0.001);
     EXPECT_EQ(admin.put("/api/v1/reports/dashboards/builtin.fixture_overview", d.json()).status, 403) << "built-ins are copied, not edited";
@@ -845,7 +846,7 @@ TEST_P(ReportsApi, PluginDeclaredDashboardsAndTemplatesAreServedAsBuiltIns) {
     EXPECT_EQ(copy.json()["builtin"], false);
 
     std::set<std::string> ids;
-    for (const auto& c : admin.get("/api/v1/reports/scorecards").json()["items"]) ids.insert(c["id"].is_string() ? c["id"].get<std::string>() : c["id"].dump());
+    for (const auto& c : Json(admin.get("/api/v1/reports/scorecards").json()["items"])) ids.insert(c["id"].is_string() ? c["id"].get<std::string>() : c["id"].dump());
     EXPECT_TRUE(ids.count("builtin.fixture_rep"));
     EXPECT_FALSE(ids.count("builtin.fixture_broken"));
     auto t = admin.get("/api/v1/reports/scorecards/builtin.fixture_rep");
@@ -868,9 +869,9 @@ TEST_P(ReportsApi, PluginDeclaredDashboardsAndTemplatesAreServedAsBuiltIns) {
     host->addUser("elsewhere@example.com", {"manager"}, elsewhere);
     test::Client other(host->port());
     ASSERT_EQ(other.login("elsewhere@example.com", test::kAdminPassword).status, 200);
-    for (const auto& item : other.get("/api/v1/reports/dashboards").json()["items"]) EXPECT_NE(item["id"], "builtin.fixture_overview");
+    for (const auto& item : Json(other.get("/api/v1/reports/dashboards").json()["items"])) EXPECT_NE(item["id"], "builtin.fixture_overview");
     EXPECT_EQ(other.get("/api/v1/reports/dashboards/builtin.fixture_overview").status, 404);
-    for (const auto& item : other.get("/api/v1/reports/scorecards").json()["items"]) EXPECT_NE(item["id"], "builtin.fixture_rep");
+    for (const auto& item : Json(other.get("/api/v1/reports/scorecards").json()["items"])) EXPECT_NE(item["id"], "builtin.fixture_rep");
     EXPECT_EQ(other.post("/api/v1/reports/scorecards/builtin.fixture_rep/evaluate", {{"period", period}}).status, 404);
 }
 
@@ -880,7 +881,7 @@ TEST_P(ReportsApi, ADashboardDeclaredAsADatasetIsReportedNotServed) {
     auto admin = host->adminClient();
     host->host().plugins().catalog().add(plugins::Catalog::Kind::Dataset, "fixture",
                                          {{"id", "fixture.smuggled"}, {"kind", "dashboard"}, {"name", {{"en", "S"}, {"zh-CN", "S"}}}, {"widgets", Json::array()}});
-    for (const auto& item : admin.get("/api/v1/reports/dashboards").json()["items"]) EXPECT_NE(item["id"], "fixture.smuggled");
+    for (const auto& item : Json(admin.get("/api/v1/reports/dashboards").json()["items"])) EXPECT_NE(item["id"], "fixture.smuggled");
     const auto problems = admin.get("/api/v1/reports/catalog").json()["problems"].dump();
     EXPECT_NE(problems.find("dashboard_declare"), std::string::npos) << problems;
 }

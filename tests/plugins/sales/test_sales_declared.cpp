@@ -86,7 +86,7 @@ TEST_P(SalesDeclared, DashboardAndTemplatesAreServedAsBuiltInsWhereSalesIsEnable
     auto list = admin->get("/api/v1/reports/dashboards");
     ASSERT_EQ(list.status, 200) << list.body;
     bool listed = false;
-    for (const auto& d : list.json()["items"])
+    for (const auto& d : Json(list.json()["items"]))
         if (d["id"] == "builtin.sales_overview") {
             listed = true;
             EXPECT_EQ(d["builtin"], true);
@@ -100,19 +100,20 @@ TEST_P(SalesDeclared, DashboardAndTemplatesAreServedAsBuiltInsWhereSalesIsEnable
     EXPECT_EQ(d.json()["plugin"], "sales");
     auto r = admin->post("/api/v1/reports/dashboards/builtin.sales_overview/render", {{"filters", {{"period", period}}}});
     ASSERT_EQ(r.status, 200) << r.body;
-    for (const auto& [id, w] : r.json()["widgets"].items()) EXPECT_TRUE(w.contains("data")) << id << ": " << w.dump();
+    const Json rendered = r.json()["widgets"];
+    for (const auto& [id, w] : rendered.items()) EXPECT_TRUE(w.contains("data")) << id << ": " << w.dump();
     EXPECT_EQ(admin->put("/api/v1/reports/dashboards/builtin.sales_overview", d.json()).status, 403) << "built-ins are copied, not edited";
     EXPECT_EQ(admin->post("/api/v1/reports/dashboards/builtin.sales_overview/copy", Json::object()).status, 201);
 
     std::set<std::string> templates;
-    for (const auto& t : admin->get("/api/v1/reports/scorecards").json()["items"])
+    for (const auto& t : Json(admin->get("/api/v1/reports/scorecards").json()["items"]))
         if (t["id"].is_string()) templates.insert(t["id"].get<std::string>());
     EXPECT_TRUE(templates.count("builtin.sales_rep") && templates.count("builtin.sales_team"));
     auto rep = admin->get("/api/v1/reports/scorecards/builtin.sales_rep");
     ASSERT_EQ(rep.status, 200) << rep.body;
     EXPECT_EQ(rep.json()["subject_roles"], Json::array({"rep"}));
     double weights = 0;
-    for (const auto& it : rep.json()["items"]) weights += it["weight"].get<double>();
+    for (const auto& it : Json(rep.json()["items"])) weights += it["weight"].get<double>();
     EXPECT_DOUBLE_EQ(weights, 100);
     auto ev = admin->post("/api/v1/reports/scorecards/builtin.sales_team/evaluate", {{"period", period}, {"trend_periods", 0}});
     EXPECT_EQ(ev.status, 200) << ev.body;
@@ -124,9 +125,9 @@ TEST_P(SalesDeclared, DashboardAndTemplatesAreServedAsBuiltInsWhereSalesIsEnable
     identity.setModuleEnabled("sales", support, false, nullptr);
     host->addUser("agent@example.com", {"manager"}, support);
     auto agent = login("agent@example.com");
-    for (const auto& item : agent.get("/api/v1/reports/dashboards").json()["items"]) EXPECT_NE(item["id"], "builtin.sales_overview");
+    for (const auto& item : Json(agent.get("/api/v1/reports/dashboards").json()["items"])) EXPECT_NE(item["id"], "builtin.sales_overview");
     EXPECT_EQ(agent.get("/api/v1/reports/dashboards/builtin.sales_overview").status, 404);
-    for (const auto& item : agent.get("/api/v1/reports/scorecards").json()["items"]) {
+    for (const auto& item : Json(agent.get("/api/v1/reports/scorecards").json()["items"])) {
         EXPECT_NE(item["id"], "builtin.sales_rep");
         EXPECT_NE(item["id"], "builtin.sales_team");
     }
@@ -138,7 +139,7 @@ TEST_P(SalesDeclared, EntitiesListDeniableFieldsAndRolesHideOnlyThose) {
     auto fields = admin->get("/api/v1/admin/fields");
     ASSERT_EQ(fields.status, 200) << fields.body;
     std::set<std::string> keys;
-    for (const auto& f : fields.json()["items"]) {
+    for (const auto& f : Json(fields.json()["items"])) {
         keys.insert(f["key"].get<std::string>());
         EXPECT_FALSE(f["label"].value("zh-CN", std::string()).empty()) << f.dump();
         EXPECT_FALSE(f["entity_label"].value("en", std::string()).empty()) << f.dump();
@@ -147,7 +148,7 @@ TEST_P(SalesDeclared, EntitiesListDeniableFieldsAndRolesHideOnlyThose) {
         EXPECT_TRUE(keys.count(k)) << k << " in " << fields.body;
     EXPECT_FALSE(keys.count("sales.opportunity.name")) << "declared, but not deniable";
     std::set<std::string> entities;
-    for (const auto& e : fields.json()["entities"]) entities.insert(e["name"].get<std::string>());
+    for (const auto& e : Json(fields.json()["entities"])) entities.insert(e["name"].get<std::string>());
     for (const char* e : {"core.account", "core.contact", "sales.lead", "sales.opportunity", "sales.order", "sales.product", "sales.quota"})
         EXPECT_TRUE(entities.count(e)) << e;
 
@@ -197,7 +198,7 @@ TEST_P(SalesDeclared, ARoleDenyingTheAmountSeesNoAmountAnywhere) {
     ASSERT_FALSE(orders.json()["items"].empty()) << "the demo has orders";
     auto order = u.get("/api/v1/sales/orders/" + std::to_string(orders.json()["items"][0]["id"].get<std::int64_t>()));
     noAmount(order, "order");
-    for (const auto& l : order.json()["lines"]) EXPECT_FALSE(l.contains("unit_price")) << "line prices add up to the total";
+    for (const auto& l : Json(order.json()["lines"])) EXPECT_FALSE(l.contains("unit_price")) << "line prices add up to the total";
     EXPECT_EQ(u.get("/api/v1/sales/orders?sort=total").status, 403) << "sorting by it would rank by it";
     EXPECT_TRUE(admin->get("/api/v1/sales/orders/" + std::to_string(orders.json()["items"][0]["id"].get<std::int64_t>())).json().contains("total"))
         << "others still see it";
@@ -218,7 +219,7 @@ TEST_P(SalesDeclared, ARoleDenyingTheAmountSeesNoAmountAnywhere) {
                                                                    {"sales.quota_attainment", {"won_amount"}},
                                                                    {"sales.forecast_accuracy", {"forecast_amount", "commit_amount", "actual_won"}}};
     std::set<std::string> seenDatasets;
-    for (const auto& ds : catalog.json()["datasets"]) {
+    for (const auto& ds : Json(catalog.json()["datasets"])) {
         const auto id = ds["id"].get<std::string>();
         seenDatasets.insert(id);
         EXPECT_TRUE(ds.contains("fields"));
@@ -228,7 +229,7 @@ TEST_P(SalesDeclared, ARoleDenyingTheAmountSeesNoAmountAnywhere) {
     }
     for (const auto& [id, _] : hidden) EXPECT_TRUE(seenDatasets.count(id)) << id << " is still offered, without its amounts";
     std::set<std::string> kpis;
-    for (const auto& k : catalog.json()["kpis"]) kpis.insert(k["id"].get<std::string>());
+    for (const auto& k : Json(catalog.json()["kpis"])) kpis.insert(k["id"].get<std::string>());
     for (const char* k : {"sales.won_revenue", "sales.pipeline_value", "sales.weighted_pipeline", "sales.average_deal_size", "sales.quota_attainment",
                           "sales.forecast_accuracy"})
         EXPECT_FALSE(kpis.count(k)) << k;
@@ -258,7 +259,7 @@ TEST_P(SalesDeclared, ARoleDenyingTheAmountSeesNoAmountAnywhere) {
     EXPECT_TRUE(render.json()["widgets"]["kpi3"].contains("data")) << "deals won is a count";
     auto drill = u.post("/api/v1/reports/dashboards/builtin.sales_overview/widgets/kpi3/drill", {{"filters", {{"period", period}}}});
     noAmount(drill, "drill-down of deals won");
-    for (const auto& c : drill.json()["columns"]) EXPECT_NE(c["name"], "amount");
+    for (const auto& c : Json(drill.json()["columns"])) EXPECT_NE(c["name"], "amount");
     EXPECT_EQ(u.post("/api/v1/reports/dashboards/builtin.sales_overview/widgets/leaders/drill", {{"filters", {{"period", period}}}}).status, 403);
     auto csv = u.post("/api/v1/reports/dashboards/builtin.sales_overview/export?format=csv", {{"filters", {{"period", period}}}});
     ASSERT_EQ(csv.status, 200) << csv.body;
@@ -287,7 +288,7 @@ TEST_P(SalesDeclared, ARoleDenyingTheAmountSeesNoAmountAnywhere) {
     auto seen = u.get(cycleUrl);
     ASSERT_EQ(seen.status, 200) << seen.body;
     bool anyItem = false;
-    for (const auto& p : seen.json()["participants"])
+    for (const auto& p : Json(seen.json()["participants"]))
         for (const auto& it : p["items"]) {
             anyItem = true;
             if (it["kpi"] == "sales.won_revenue" || it["kpi"] == "sales.average_deal_size") {
@@ -300,7 +301,7 @@ TEST_P(SalesDeclared, ARoleDenyingTheAmountSeesNoAmountAnywhere) {
         }
     EXPECT_TRUE(anyItem) << seen.body;
     bool adminSees = false;
-    for (const auto& p : admin->get(cycleUrl).json()["participants"])
+    for (const auto& p : Json(admin->get(cycleUrl).json()["participants"]))
         for (const auto& it : p["items"])
             if (it["kpi"] == "sales.won_revenue" && it.contains("value")) adminSees = true;
     EXPECT_TRUE(adminSees);
@@ -311,7 +312,7 @@ TEST_P(SalesDeclared, ARoleDenyingTheAmountSeesNoAmountAnywhere) {
     ASSERT_EQ(created.status, 201) << created.body;
     auto leads = u.get("/api/v1/sales/leads?limit=20");
     ASSERT_EQ(leads.status, 200) << leads.body;
-    for (const auto& l : leads.json()["items"]) {
+    for (const auto& l : Json(leads.json()["items"])) {
         EXPECT_FALSE(l.contains("email")) << l.dump();
         EXPECT_FALSE(l.contains("phone")) << l.dump();
     }
