@@ -230,11 +230,11 @@ bool Manifest::providesDataset(const std::string& datasetId) const {
 bool Manifest::providesKpi(const std::string& kpiId) const {
     return std::find(kpis.begin(), kpis.end(), kpiId) != kpis.end();
 }
-bool Manifest::providesDashboard(const std::string& id) const {
-    return std::find(dashboards.begin(), dashboards.end(), id) != dashboards.end();
+bool Manifest::providesDashboard(const std::string& dashboardId) const {
+    return std::find(dashboards.begin(), dashboards.end(), dashboardId) != dashboards.end();
 }
-bool Manifest::providesScorecardTemplate(const std::string& id) const {
-    return std::find(scorecardTemplates.begin(), scorecardTemplates.end(), id) != scorecardTemplates.end();
+bool Manifest::providesScorecardTemplate(const std::string& templateId) const {
+    return std::find(scorecardTemplates.begin(), scorecardTemplates.end(), templateId) != scorecardTemplates.end();
 }
 
 } // namespace atrium::plugins

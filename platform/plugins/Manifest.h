@@ -80,8 +80,8 @@ struct Manifest {
     bool declaresPermission(const std::string& permission) const;
     bool providesDataset(const std::string& datasetId) const;
     bool providesKpi(const std::string& kpiId) const;
-    bool providesDashboard(const std::string& id) const;
-    bool providesScorecardTemplate(const std::string& id) const;
+    bool providesDashboard(const std::string& dashboardId) const;
+    bool providesScorecardTemplate(const std::string& templateId) const;
     /// Validates an "entities" array (also used for the core's own declarations): entity names
     /// start with "<owner>.", field names are column-like, labels are {en, zh-CN}. Throws
     /// ManifestError naming the entity and field.

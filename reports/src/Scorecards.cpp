@@ -382,7 +382,7 @@ Table scorecardTable(const Json& result, const std::string& locale) {
 void registerScorecardRoutes(http::Router& router, Engine& engine) {
     Engine* e = &engine;
     router.add(route("GET", "/api/v1/reports/scorecards", "reports.scorecard.read", "Scorecard templates",
-                     [e](http::Request&, http::Response& res) {
+                     [e](http::Request& req, http::Response& res) {
                          Json items = Json::array();
                          for (auto& t : builtinTemplates(*e))
                              if (e->mayUseDeclared(req.principal, t)) items.push_back(std::move(t));

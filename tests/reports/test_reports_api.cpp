@@ -803,23 +803,19 @@ TEST_P(ReportsApi, PluginDeclaredDashboardsAndTemplatesAreServedAsBuiltIns) {
     EXPECT_EQ(admin.get("/api/v1/reports/dashboards/builtin.fixture_overview").status, 404) << "nothing declared yet";
     // What a plugin's dashboard_declare / scorecard_template_declare put in the catalogue.
     auto& catalog = host->host().plugins().catalog();
-    catalog.add(plugins::Catalog::Kind::Kpi, "fixture",
-                sdk::Kpi("fixture.won_amount_kpi").name("Won revenue", "赢单金额").dataset("fixture.deals")
-                    .measure(sdk::Measure::sum("amount").where("status", "=", "won")).time("closed_at").unit(sdk::Unit::Currency).json());
-    catalog.add(plugins::Catalog::Kind::Kpi, "fixture",
-                sdk::Kpi("fixture.new_deals").name("New deals", "新增交易").dataset("fixture.deals").count().time("created_at").json());
+    // (fixture.won_amount and fixture.new_deals are the fixture's KPIs.)
     catalog.add(plugins::Catalog::Kind::Dashboard, "fixture",
                 sdk::Dashboard("fixture.overview")
                     .name("Deals overview", "交易概览")
                     .periodFilter("last_12_months").departmentFilter().ownerFilter()
-                    .widget(sdk::Widget("kpi1", "kpi").title("Won", "赢单").at(0, 0, 6, 2).kpi("fixture.won_amount_kpi"))
+                    .widget(sdk::Widget("kpi1", "kpi").title("Won", "赢单").at(0, 0, 6, 2).kpi("fixture.won_amount"))
                     .widget(sdk::Widget("kpi2", "kpi").title("New", "新增").at(6, 0, 6, 2).kpi("fixture.new_deals"))
                     .widget(sdk::Widget("leaders", "leaderboard").title("Top", "排行").at(0, 2, 12, 4)
                                 .query("fixture.deals", {"amount"}, {"owner_id"}, 10, "closed_at").where("status", "=", "won"))
                     .json());
     catalog.add(plugins::Catalog::Kind::ScorecardTemplate, "fixture",
                 sdk::ScorecardTemplate("fixture.rep").name("Deal maker", "交易能手").subject(sdk::Subject::User).subjectRoles({"rep"})
-                    .item("fixture.won_amount_kpi", 60, sdk::Target::lastPeriod(10)).item("fixture.new_deals", 40, sdk::Target::fixed(3))
+                    .item("fixture.won_amount", 60, sdk::Target::lastPeriod(10)).item("fixture.new_deals", 40, sdk::Target::fixed(3))
                     .json());
     // A template naming a KPI nobody declared is not offered (it could never be evaluated).
     catalog.add(plugins::Catalog::Kind::ScorecardTemplate, "fixture",
