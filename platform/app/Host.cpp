@@ -122,6 +122,8 @@ void Host::loadPlugins() {
             }
             _identity->declarePermissions(st.id, decls);
             _identity->ensureRolesAndGrants(decls);
+            // Its entities and fields: what the roles page offers to hide.
+            _identity->declareEntities(st.id, manifest.raw.value("entities", Json::array()));
         } catch (const std::exception& e) {
             Poco::Logger::get("atrium.plugins").warning("cannot read the permissions of %s: %s", st.id, std::string(e.what()));
         }

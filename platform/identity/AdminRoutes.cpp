@@ -511,6 +511,19 @@ void Identity::registerAdminRoutes(http::Router& router) {
                     res.json({{"items", items}, {"total", items.size()}, {"scopes", {"own", "department", "all"}}});
                 }});
 
+    router.add({"GET", "/api/v1/admin/fields", "core.role.read", false, "core", "",
+                "The entities the core and plugins declare, with the fields a role may hide",
+                [this](http::Request&, http::Response& res) {
+                    const Json entities = entityCatalogue();
+                    Json items = Json::array();
+                    for (const auto& e : entities)
+                        for (const auto& f : e["fields"])
+                            if (f["deniable"].get<bool>())
+                                items.push_back({{"key", f["key"]}, {"owner", e["owner"]}, {"entity", e["name"]}, {"entity_label", e["label"]},
+                                                 {"field", f["name"]}, {"type", f["type"]}, {"label", f["label"]}});
+                    res.json({{"items", items}, {"total", items.size()}, {"entities", entities}});
+                }});
+
     router.add({"GET", "/api/v1/admin/roles", "core.role.read", false, "core", "", "List roles with permissions and hidden fields",
                 [this](http::Request& req, http::Response& res) {
                     for (const auto& [k, _] : req.query) throw HttpError::badRequest("The role list cannot be filtered by '" + k + "'.");
@@ -568,6 +581,11 @@ void Identity::registerAdminRoutes(http::Router& router) {
             for (const auto& f : df) {
                 if (!f.is_string() || f.get<std::string>().size() > 150 || !std::regex_match(f.get<std::string>(), fieldKeyRe())) {
                     errors["denied_fields"] = "Field keys look like core.account.phone (owner.entity.field).";
+                    return;
+                }
+                // Only what an entity declares deniable: a key nobody reads would hide nothing.
+                if (!fieldDeniable(f.get<std::string>())) {
+                    errors["denied_fields"] = "No entity declares the field '" + f.get<std::string>() + "' as one a role may hide (see /api/v1/admin/fields).";
                     return;
                 }
                 denied.insert(f.get<std::string>());

@@ -53,6 +53,7 @@ std::chrono::system_clock::time_point parseSqlTime(const std::string& s) {
 Identity::Identity(store::DatabasePtr db, Audit& audit, IdentityOptions options)
     : _db(std::move(db)), _audit(audit), _options(std::move(options)) {
     for (const auto& d : corePermissions()) _catalogue[d.name] = {"core", d};
+    _entities["core"] = coreEntities();
 }
 
 void Identity::declarePermissions(const std::string& owner, const std::vector<PermissionDecl>& decls) {

@@ -89,6 +89,19 @@ public:
     /// Every declared permission, sorted by name.
     std::vector<DeclaredPermission> permissionCatalogue() const;
     bool permissionDeclared(const std::string& name) const;
+
+    /// The core's own entities (account, contact) and their fields, declared in C++ in the shape
+    /// of a plugin manifest's "entities" (CoreEntities.cpp).
+    static const http::Json& coreEntities();
+    /// Adds `entities` (a validated manifest "entities" array) under `owner` ("core" or a plugin
+    /// id), replacing what that owner declared before: what the roles page offers to hide.
+    void declareEntities(const std::string& owner, const http::Json& entities);
+    void withdrawEntities(const std::string& owner);
+    /// [{owner, name, label, fields: [{name, type, label, deniable, key}]}], core first.
+    http::Json entityCatalogue() const;
+    /// True when some declared entity field "<entity>.<field>" is deniable: the only keys a role
+    /// may list in denied_fields.
+    bool fieldDeniable(const std::string& key) const;
     /// Throws HttpError(403) unless `actor` already holds every grant of role `roleId` (with at
     /// least the same scope) and the role hides every field hidden from `actor`: nobody can hand
     /// out more than they have.
@@ -184,6 +197,7 @@ private:
     std::atomic<std::uint64_t> _cacheGeneration{0}; // bumped by every invalidation
     mutable std::mutex _catalogueMutex;
     std::map<std::string, DeclaredPermission> _catalogue; // name -> declaration
+    std::map<std::string, http::Json> _entities;          // owner -> its "entities" array
 };
 
 /// One CSV cell, quoted, with spreadsheet formula injection neutralised: a value beginning with

@@ -4,62 +4,64 @@
 
 namespace atrium::plugins {
 
+namespace {
+const char* nameOf(Catalog::Kind kind) {
+    switch (kind) {
+    case Catalog::Kind::Dataset: return "dataset";
+    case Catalog::Kind::Kpi: return "KPI";
+    case Catalog::Kind::Dashboard: return "dashboard";
+    case Catalog::Kind::ScorecardTemplate: return "scorecard template";
+    }
+    return "definition";
+}
+} // namespace
+
 void Catalog::add(Kind kind, const std::string& owner, nlohmann::json definition) {
-    const char* what = kind == Kind::Dataset ? "dataset" : "KPI";
-    if (!definition.is_object()) throw std::invalid_argument(std::string("a ") + what + " definition must be a JSON object");
+    const std::string what = nameOf(kind);
+    if (!definition.is_object()) throw std::invalid_argument("a " + what + " definition must be a JSON object");
     if (!definition.contains("id") || !definition["id"].is_string() || definition["id"].get<std::string>().empty())
-        throw std::invalid_argument(std::string("a ") + what + " definition needs a string \"id\"");
+        throw std::invalid_argument("a " + what + " definition needs a string \"id\"");
     const auto id = definition["id"].get<std::string>();
     definition["plugin"] = owner;
     std::lock_guard lock(_mutex);
-    auto& map = kind == Kind::Dataset ? _datasets : _kpis;
+    auto& map = _items[kind];
     if (auto it = map.find(id); it != map.end())
-        throw std::invalid_argument(std::string("the ") + what + " \"" + id + "\" is already declared by " + it->second.owner);
+        throw std::invalid_argument("the " + what + " \"" + id + "\" is already declared by " + it->second.owner);
     map.emplace(id, Item{owner, std::move(definition)});
     ++_revision;
 }
 
 std::size_t Catalog::removeOwner(const std::string& owner) {
     std::lock_guard lock(_mutex);
-    const auto n = std::erase_if(_datasets, [&](const auto& kv) { return kv.second.owner == owner; }) +
-                   std::erase_if(_kpis, [&](const auto& kv) { return kv.second.owner == owner; });
+    std::size_t n = 0;
+    for (auto& [kind, map] : _items) n += std::erase_if(map, [&](const auto& kv) { return kv.second.owner == owner; });
     if (n) ++_revision;
     return n;
 }
 
-std::vector<nlohmann::json> Catalog::datasets() const {
+std::vector<nlohmann::json> Catalog::all(Kind kind) const {
     std::lock_guard lock(_mutex);
     std::vector<nlohmann::json> out;
-    for (const auto& [id, item] : _datasets) out.push_back(item.definition);
+    if (auto it = _items.find(kind); it != _items.end())
+        for (const auto& [id, item] : it->second) out.push_back(item.definition);
     return out;
 }
 
-std::vector<nlohmann::json> Catalog::kpis() const {
+std::optional<nlohmann::json> Catalog::find(Kind kind, const std::string& id) const {
     std::lock_guard lock(_mutex);
-    std::vector<nlohmann::json> out;
-    for (const auto& [id, item] : _kpis) out.push_back(item.definition);
-    return out;
-}
-
-std::optional<nlohmann::json> Catalog::dataset(const std::string& id) const {
-    std::lock_guard lock(_mutex);
-    auto it = _datasets.find(id);
-    if (it == _datasets.end()) return std::nullopt;
-    return it->second.definition;
-}
-
-std::optional<nlohmann::json> Catalog::kpi(const std::string& id) const {
-    std::lock_guard lock(_mutex);
-    auto it = _kpis.find(id);
-    if (it == _kpis.end()) return std::nullopt;
-    return it->second.definition;
+    auto it = _items.find(kind);
+    if (it == _items.end()) return std::nullopt;
+    auto found = it->second.find(id);
+    if (found == it->second.end()) return std::nullopt;
+    return found->second.definition;
 }
 
 std::vector<std::string> Catalog::ids(Kind kind, const std::string& owner) const {
     std::lock_guard lock(_mutex);
     std::vector<std::string> out;
-    for (const auto& [id, item] : kind == Kind::Dataset ? _datasets : _kpis)
-        if (item.owner == owner) out.push_back(id);
+    if (auto it = _items.find(kind); it != _items.end())
+        for (const auto& [id, item] : it->second)
+            if (item.owner == owner) out.push_back(id);
     return out;
 }
 
@@ -69,7 +71,7 @@ std::uint64_t Catalog::revision() const {
 }
 
 nlohmann::json Catalog::toJson() const {
-    return {{"datasets", datasets()}, {"kpis", kpis()}};
+    return {{"datasets", datasets()}, {"kpis", kpis()}, {"dashboards", dashboards()}, {"scorecard_templates", scorecardTemplates()}};
 }
 
 } // namespace atrium::plugins

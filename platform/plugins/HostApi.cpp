@@ -1023,6 +1023,35 @@ atrium_status apiKpiDeclare(atrium_host* host, const char* json, size_t size, at
     return declare(host, json, size, false, error);
 }
 
+// ABI 1.1: built-in dashboards and scorecard templates, checked like datasets (listed in the
+// manifest, declared once, only during init); the reporting engine validates their content.
+atrium_status declareDocument(atrium_host* host, const char* json, size_t size, bool dashboard, atrium_error* error) {
+    return guarded(error, [&]() -> atrium_status {
+        auto& record = recordOf(host);
+        const char* what = dashboard ? "dashboard" : "scorecard template";
+        const char* key = dashboard ? "dashboards" : "scorecard_templates";
+        requireInit(record, dashboard ? "dashboard_declare" : "scorecard_template_declare");
+        auto doc = nlohmann::json::parse(view(json, size), nullptr, false);
+        if (doc.is_discarded() || !doc.is_object()) throw std::invalid_argument(std::string("the ") + what + " declaration is not a JSON object");
+        if (!doc.contains("id") || !doc["id"].is_string()) throw std::invalid_argument(std::string("the ") + what + " declaration has no string \"id\"");
+        const auto id = doc["id"].get<std::string>();
+        const bool listed = dashboard ? record.manifest->providesDashboard(id) : record.manifest->providesScorecardTemplate(id);
+        if (!listed) throw std::invalid_argument(std::string("the ") + what + " \"" + id + "\" is not listed in the manifest's \"" + key + "\"");
+        auto& list = dashboard ? record.dashboards : record.scorecardTemplates;
+        for (const auto& existing : list)
+            if (existing["id"] == id) throw std::invalid_argument(std::string("the ") + what + " \"" + id + "\" is declared twice");
+        list.push_back(std::move(doc));
+        return succeed(error);
+    });
+}
+
+atrium_status apiDashboardDeclare(atrium_host* host, const char* json, size_t size, atrium_error* error) {
+    return declareDocument(host, json, size, true, error);
+}
+atrium_status apiScorecardTemplateDeclare(atrium_host* host, const char* json, size_t size, atrium_error* error) {
+    return declareDocument(host, json, size, false, error);
+}
+
 atrium_status apiAssetsRegister(atrium_host* host, const char* directory, atrium_error* error) {
     return guarded(error, [&]() -> atrium_status {
         auto& record = recordOf(host);
@@ -1201,6 +1230,8 @@ void PluginRecord::clearRegistrations() {
     subscriptions.clear();
     datasets.clear();
     kpis.clear();
+    dashboards.clear();
+    scorecardTemplates.clear();
     assets.reset();
     demo.reset();
 }
@@ -1304,6 +1335,8 @@ void fillHostApi(PluginRecord& record) {
     a.demo_register = apiDemoRegister;
     a.audit_append = apiAuditAppend;
     a.customer_create = apiCustomerCreate;
+    a.dashboard_declare = apiDashboardDeclare;
+    a.scorecard_template_declare = apiScorecardTemplateDeclare;
 }
 
 http::Handler makeRouteHandler(PluginRecord& record, atrium_route_fn fn, void* userData) {

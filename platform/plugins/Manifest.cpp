@@ -38,7 +38,58 @@ std::vector<std::string> idList(const json& doc, const char* key, const std::str
     return out;
 }
 
+bool word(const std::string& s) {
+    if (s.empty() || s.size() > 64 || !(s[0] >= 'a' && s[0] <= 'z')) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+json label(const json& j, const std::string& who, const std::string& what) {
+    if (!j.is_object() || !j.contains("en") || !j["en"].is_string() || j["en"].get<std::string>().empty() || !j.contains("zh-CN") ||
+        !j["zh-CN"].is_string() || j["zh-CN"].get<std::string>().empty())
+        fail(who + " needs \"label\" of " + what + " as {\"en\": …, \"zh-CN\": …}");
+    return {{"en", j["en"]}, {"zh-CN", j["zh-CN"]}};
+}
+
 } // namespace
+
+std::vector<EntityDecl> Manifest::parseEntities(const json& entities, const std::string& owner, const std::string& who) {
+    static const std::vector<std::string> kTypes = {"text", "integer", "real", "money", "date", "datetime", "boolean",
+                                                    "email", "phone", "url", "reference", "enum"};
+    std::vector<EntityDecl> out;
+    if (!entities.is_array()) fail(who + " has \"entities\" that is not an array of {name, label, fields}");
+    for (const auto& e : entities) {
+        if (!e.is_object()) fail(who + " has an entity that is not {\"name\": …, \"label\": …, \"fields\": […]}");
+        EntityDecl d;
+        d.name = requireString(e, "name", who + " (entities)");
+        const auto local = d.name.rfind(owner + ".", 0) == 0 ? d.name.substr(owner.size() + 1) : std::string();
+        if (!word(local))
+            fail(who + " declares entity \"" + d.name + "\", but an entity is named \"" + owner + ".<word>\" (lower-case letters, digits, '_')");
+        for (const auto& x : out)
+            if (x.name == d.name) fail(who + " declares entity \"" + d.name + "\" twice");
+        d.label = label(e.value("label", json()), who, "entity \"" + d.name + "\"");
+        if (!e.contains("fields") || !e["fields"].is_array() || e["fields"].empty())
+            fail(who + " declares entity \"" + d.name + "\" without \"fields\" (a non-empty array)");
+        for (const auto& f : e["fields"]) {
+            if (!f.is_object()) fail(who + " has a field of \"" + d.name + "\" that is not {\"name\", \"type\", \"label\"}");
+            FieldDecl fd;
+            fd.name = requireString(f, "name", who + " (fields of " + d.name + ")");
+            if (!word(fd.name)) fail(who + " has field \"" + fd.name + "\" of \"" + d.name + "\", which is not a lower-case column name");
+            for (const auto& x : d.fields)
+                if (x.name == fd.name) fail(who + " declares field \"" + d.name + "." + fd.name + "\" twice");
+            fd.type = requireString(f, "type", who + " (field " + d.name + "." + fd.name + ")");
+            if (std::find(kTypes.begin(), kTypes.end(), fd.type) == kTypes.end())
+                fail(who + " gives field \"" + d.name + "." + fd.name + "\" the type \"" + fd.type +
+                     "\"; use text, integer, real, money, date, datetime, boolean, email, phone, url, reference or enum");
+            fd.label = label(f.value("label", json()), who, "field \"" + d.name + "." + fd.name + "\"");
+            if (f.contains("deniable") && !f["deniable"].is_boolean())
+                fail(who + " has \"deniable\" of field \"" + d.name + "." + fd.name + "\" that is not true or false");
+            fd.deniable = f.value("deniable", false);
+            d.fields.push_back(std::move(fd));
+        }
+        out.push_back(std::move(d));
+    }
+    return out;
+}
 
 bool Manifest::validId(const std::string& id) {
     if (id.empty() || id.size() > 64) return false;
@@ -140,6 +191,9 @@ Manifest Manifest::fromJson(const json& doc) {
     }
     m.datasets = idList(doc, "datasets", m.id, who);
     m.kpis = idList(doc, "kpis", m.id, who);
+    m.dashboards = idList(doc, "dashboards", m.id, who);
+    m.scorecardTemplates = idList(doc, "scorecard_templates", m.id, who);
+    if (doc.contains("entities")) m.entities = parseEntities(doc["entities"], m.id, who);
     if (doc.contains("ui")) {
         if (!doc["ui"].is_string()) fail(who + " has \"ui\" that is not a string");
         m.ui = doc["ui"].get<std::string>();
@@ -194,6 +248,12 @@ bool Manifest::providesDataset(const std::string& datasetId) const {
 }
 bool Manifest::providesKpi(const std::string& kpiId) const {
     return std::find(kpis.begin(), kpis.end(), kpiId) != kpis.end();
+}
+bool Manifest::providesDashboard(const std::string& dashboardId) const {
+    return std::find(dashboards.begin(), dashboards.end(), dashboardId) != dashboards.end();
+}
+bool Manifest::providesScorecardTemplate(const std::string& templateId) const {
+    return std::find(scorecardTemplates.begin(), scorecardTemplates.end(), templateId) != scorecardTemplates.end();
 }
 
 } // namespace atrium::plugins

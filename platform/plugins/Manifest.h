@@ -33,6 +33,21 @@ struct PermissionDecl {
     std::map<std::string, std::string> grants;
 };
 
+/// A field of a declared entity: what the roles page offers to hide.
+struct FieldDecl {
+    std::string name;      ///< "amount"
+    std::string type;      ///< text, integer, real, money, date, datetime, boolean, email, phone, url, reference, enum
+    nlohmann::json label;  ///< {"en": …, "zh-CN": …}
+    bool deniable = false; ///< a role may hide it ("<entity>.<name>" in denied_fields)
+};
+
+/// An entity the plugin owns ("sales.opportunity") with its fields.
+struct EntityDecl {
+    std::string name;
+    nlohmann::json label;
+    std::vector<FieldDecl> fields;
+};
+
 struct Manifest {
     std::string id;
     std::string nameEn;
@@ -44,6 +59,9 @@ struct Manifest {
     std::vector<PermissionDecl> permissions;
     std::vector<std::string> datasets;
     std::vector<std::string> kpis;
+    std::vector<std::string> dashboards;         ///< built-in dashboards it declares (ABI 1.1)
+    std::vector<std::string> scorecardTemplates; ///< built-in scorecard templates (ABI 1.1)
+    std::vector<EntityDecl> entities;
     /// The UI entry module, relative to the plugin's asset directory ("main.js"); empty = none.
     std::string ui;
     nlohmann::json raw; ///< the document as parsed, for the embedded-copy comparison and the API
@@ -62,6 +80,12 @@ struct Manifest {
     bool declaresPermission(const std::string& permission) const;
     bool providesDataset(const std::string& datasetId) const;
     bool providesKpi(const std::string& kpiId) const;
+    bool providesDashboard(const std::string& dashboardId) const;
+    bool providesScorecardTemplate(const std::string& templateId) const;
+    /// Validates an "entities" array (also used for the core's own declarations): entity names
+    /// start with "<owner>.", field names are column-like, labels are {en, zh-CN}. Throws
+    /// ManifestError naming the entity and field.
+    static std::vector<EntityDecl> parseEntities(const nlohmann::json& entities, const std::string& owner, const std::string& who);
     std::string abiText() const { return std::to_string(abiMajor) + "." + std::to_string(abiMinor); }
 
     /// Plugin ids: lower-case dot-separated words of [a-z0-9-], each starting with a letter,

@@ -552,6 +552,8 @@ void PluginManager::activate(PluginRecord& record) {
             _events.subscribe(id, s.pattern, detail::makeEventSubscriber(record, s.fn, s.userData));
         for (const auto& d : record.datasets) _catalog.add(Catalog::Kind::Dataset, id, d);
         for (const auto& k : record.kpis) _catalog.add(Catalog::Kind::Kpi, id, k);
+        for (const auto& d : record.dashboards) _catalog.add(Catalog::Kind::Dashboard, id, d);
+        for (const auto& t : record.scorecardTemplates) _catalog.add(Catalog::Kind::ScorecardTemplate, id, t);
         if (record.assets) {
             http::Route r;
             r.method = "GET";

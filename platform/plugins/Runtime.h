@@ -126,6 +126,8 @@ struct PluginRecord {
     std::vector<PendingSubscription> subscriptions;
     std::vector<nlohmann::json> datasets;
     std::vector<nlohmann::json> kpis;
+    std::vector<nlohmann::json> dashboards;         ///< ABI 1.1
+    std::vector<nlohmann::json> scorecardTemplates; ///< ABI 1.1
     std::optional<std::filesystem::path> assets;
     std::optional<DemoHook> demo;
 

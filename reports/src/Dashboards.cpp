@@ -1,7 +1,6 @@
 // Dashboards: JSON documents (built in, declared by plugins, or stored per user with sharing),
 // rendering every widget to the data contract of web/public/js/charts/widgets.js, drill-down to
 // the underlying records, and export.
-#include "Builtin.h"
 #include "Parallel.h"
 #include "Reporting.h"
 
@@ -264,7 +263,8 @@ struct DashboardStore {
     Engine& engine;
 
     bool visible(const identity::Principal& p, const Json& d) const {
-        if (d.value("builtin", false)) return true;
+        // A built-in is shared with everyone whose department has its module enabled.
+        if (d.value("builtin", false)) return engine.mayUseDeclared(p, d);
         if (p.isAdmin() || p.scope("reports.admin") != identity::Scope::None) return true;
         if (d.value("owner_id", std::int64_t(0)) == p.userId) return true;
         const auto shared = d.value("shared", Json::object());
@@ -280,12 +280,10 @@ struct DashboardStore {
         return d.value("owner_id", std::int64_t(0)) == p.userId && p.can("reports.dashboard.write");
     }
 
-    /// Built-in dashboards (shipped and plugin-declared) whose datasets and KPIs all exist.
+    /// Built-in dashboards (declared by plugins through the SDK) whose datasets and KPIs all exist.
     std::vector<Json> builtins() {
         std::vector<Json> out;
-        std::vector<Json> docs = engine.declaredDocuments("dashboard");
-        for (auto d : builtinDashboards(engine)) docs.push_back(d);
-        for (auto d : docs) {
+        for (auto d : engine.declaredDocuments("dashboard")) {
             bool complete = true;
             for (const auto& w : d.value("widgets", Json::array())) {
                 if (w.contains("kpi") && !engine.kpi(w.value("kpi", std::string()))) complete = false;
@@ -327,7 +325,7 @@ struct DashboardStore {
     std::vector<Json> list(const identity::Principal& p) {
         std::vector<Json> out;
         for (auto& d : builtins())
-            if (usableByCaller(p, d)) out.push_back(d);
+            if (visible(p, d) && usableByCaller(p, d)) out.push_back(d);
         auto c = engine.db()->acquire();
         for (auto& r : c->queryAll("SELECT id, owner_id, body, shared, source, version, updated_at FROM reports_dashboards ORDER BY id")) {
             auto d = fromRow(r);

@@ -118,7 +118,10 @@ std::shared_ptr<const Engine::Compiled> Engine::compiled() {
     for (auto def : catalog.datasets()) {
         const auto kind = def.value("kind", std::string("dataset"));
         if (kind != "dataset") {
-            c->documents[kind].push_back(def);
+            const auto what = "dataset " + def.value("id", std::string("?")) + " ignored: a \"kind\": \"" + kind +
+                              "\" document is declared with dashboard_declare / scorecard_template_declare (SDK 1.1), not as a dataset";
+            c->errors.push_back(what);
+            log.warning("%s", what);
             continue;
         }
         try {
@@ -130,6 +133,26 @@ std::shared_ptr<const Engine::Compiled> Engine::compiled() {
         }
     }
     for (auto def : catalog.kpis()) c->kpis[def.value("id", std::string())] = def;
+    // Built-in dashboards and scorecard templates: "sales.overview" is served as
+    // "builtin.sales_overview", apart from the numeric ids of stored ones.
+    auto builtins = [&](const std::vector<Json>& docs, const std::string& kind) {
+        std::set<std::string> seen;
+        for (auto def : docs) {
+            const auto declared = def.value("id", std::string());
+            auto id = declared;
+            std::replace(id.begin(), id.end(), '.', '_');
+            id = "builtin." + id;
+            if (!seen.insert(id).second) {
+                c->errors.push_back(kind + " " + declared + " ignored: another one is already served as " + id);
+                continue;
+            }
+            def["declared_id"] = declared;
+            def["id"] = id;
+            c->documents[kind].push_back(std::move(def));
+        }
+    };
+    builtins(catalog.dashboards(), "dashboard");
+    builtins(catalog.scorecardTemplates(), "scorecard_template");
     // A lookup naming a table or column the database lacks would only show as raw values and a
     // log line per query: say so once, where administrators read the catalogue.
     try {
@@ -218,6 +241,11 @@ std::vector<Json> Engine::declaredDocuments(const std::string& kind) {
     auto c = compiled();
     auto it = c->documents.find(kind);
     return it == c->documents.end() ? std::vector<Json>{} : it->second;
+}
+
+bool Engine::mayUseDeclared(const identity::Principal& p, const Json& doc) {
+    const auto plugin = doc.value("plugin", std::string());
+    return p.authenticated() && (plugin.empty() || _host.identity().moduleEnabled(plugin, p));
 }
 
 bool Engine::mayUse(const identity::Principal& p, const Dataset& ds) {

@@ -42,9 +42,11 @@ public:
     std::optional<Json> kpi(const std::string& id);
     std::vector<std::shared_ptr<const Dataset>> datasets();
     std::vector<Json> kpis();
-    /// Plugin-declared documents of another kind ("dashboard", "scorecard_template") that came
-    /// through the catalogue as datasets with a "kind" member.
+    /// Built-in documents plugins declared ("dashboard", "scorecard_template"), with their
+    /// served id ("builtin.<declared id, '.' -> '_'>"), "declared_id" and "plugin".
     std::vector<Json> declaredDocuments(const std::string& kind);
+    /// False when the plugin that declared `doc` is disabled for the caller's department.
+    bool mayUseDeclared(const identity::Principal& p, const Json& doc);
     /// Throws ReportError(403/404) unless `p` may use the dataset.
     void checkAccess(const identity::Principal& p, const Dataset& ds);
     bool mayUse(const identity::Principal& p, const Dataset& ds);

@@ -92,7 +92,27 @@ Json participantsJson(store::Connection& c, std::int64_t cycleId) {
     return out;
 }
 
-Json cycleJson(store::Connection& c, const Cycle& cy) {
+/// Item values of KPIs `p` may not use (a field they read is denied to `p`, or their module is
+/// off for `p`) are withheld, as the engine withholds a denied field everywhere: the reader keeps
+/// the points each item scored, not the value, target and attainment behind them.
+void withholdDenied(Engine& engine, const identity::Principal& p, Json& participants) {
+    std::map<std::string, bool> usable;
+    for (auto& pj : participants)
+        for (auto& it : pj["items"]) {
+            if (!it.is_object()) continue;
+            const auto id = it.value("kpi", std::string());
+            auto found = usable.find(id);
+            if (found == usable.end()) {
+                const auto k = engine.kpi(id);
+                found = usable.emplace(id, k && engine.mayUseKpi(p, *k)).first;
+            }
+            if (found->second) continue;
+            for (const char* key : {"value", "target", "attainment"}) it.erase(key);
+            it["withheld"] = true;
+        }
+}
+
+Json cycleJson(Engine& engine, const identity::Principal& p, store::Connection& c, const Cycle& cy) {
     Json j = {{"id", cy.id}, {"name", cy.name}, {"period", {{"from", cy.from}, {"to", cy.to}}}, {"scorecard", cy.scorecard},
               {"status", cy.status}, {"owner_id", cy.ownerId}, {"version", cy.version}};
     for (auto it = cy.config.begin(); it != cy.config.end(); ++it) j[it.key()] = it.value();
@@ -106,6 +126,7 @@ Json cycleJson(store::Connection& c, const Cycle& cy) {
         j["participants"] = participantsJson(c, cy.id);
         j["frozen"] = false;
     }
+    withholdDenied(engine, p, j["participants"]);
     return j;
 }
 
@@ -248,13 +269,13 @@ void registerEvaluationRoutes(http::Router& router, Engine& engine) {
                          computeScores(*e, *c, req.principal, *cy);
                          audit(*e, *c, req, "create", id, nullptr, {{"name", name}, {"scorecard", scorecard}, {"participants", users.size()}, {"config", cfg}});
                          tx.commit();
-                         res.json(cycleJson(*c, *loadCycle(*c, id)), 201);
+                         res.json(cycleJson(*e, req.principal, *c, *loadCycle(*c, id)), 201);
                      }));
 
     router.add(route("GET", "/api/v1/reports/evaluations/{id}", "reports.evaluation.read", "A cycle with its participants (the snapshot once approved)",
                      [e](http::Request& req, http::Response& res) {
                          auto c = e->db()->acquire();
-                         res.json(cycleJson(*c, requireCycle(*c, req)));
+                         res.json(cycleJson(*e, req.principal, *c, requireCycle(*c, req)));
                      }));
 
     router.add(route("POST", "/api/v1/reports/evaluations/{id}/recompute", "reports.evaluation.write", "Score the participants again from current data (draft only)",
@@ -268,7 +289,7 @@ void registerEvaluationRoutes(http::Router& router, Engine& engine) {
                          c->execute("UPDATE reports_eval_cycles SET version = version + 1, updated_at = ? WHERE id = ?", {nowUtc(), cy.id});
                          audit(*e, *c, req, "reports.evaluation.recompute", cy.id, nullptr, nullptr);
                          tx.commit();
-                         res.json(cycleJson(*c, *loadCycle(*c, cy.id)));
+                         res.json(cycleJson(*e, req.principal, *c, *loadCycle(*c, cy.id)));
                      }));
 
     router.add(route("PUT", "/api/v1/reports/evaluations/{id}/participants/{uid}", "reports.evaluation.write",
@@ -299,7 +320,7 @@ void registerEvaluationRoutes(http::Router& router, Engine& engine) {
                                {{"user_id", uid}, {"adjustment", store::asDouble(cur[0][1])}, {"comment", store::asText(cur[0][2])}},
                                {{"user_id", uid}, {"adjustment", adj}, {"comment", comment}});
                          tx.commit();
-                         res.json(cycleJson(*c, *loadCycle(*c, cy.id)));
+                         res.json(cycleJson(*e, req.principal, *c, *loadCycle(*c, cy.id)));
                      }));
 
     auto transition = [e](http::Request& req, http::Response& res, const std::string& action) {
@@ -351,7 +372,7 @@ void registerEvaluationRoutes(http::Router& router, Engine& engine) {
         }
         audit(*e, *c, req, "reports.evaluation." + action, cy.id, {{"status", cy.status}}, extra);
         tx.commit();
-        res.json(cycleJson(*c, *loadCycle(*c, cy.id)));
+        res.json(cycleJson(*e, req.principal, *c, *loadCycle(*c, cy.id)));
     };
     router.add(route("POST", "/api/v1/reports/evaluations/{id}/submit", "reports.evaluation.write", "Submit a draft cycle for approval",
                      [transition](http::Request& req, http::Response& res) { transition(req, res, "submit"); }));
@@ -364,7 +385,7 @@ void registerEvaluationRoutes(http::Router& router, Engine& engine) {
                      [e](http::Request& req, http::Response& res) {
                          auto c = e->db()->acquire();
                          auto cy = requireCycle(*c, req);
-                         auto j = cycleJson(*c, cy);
+                         auto j = cycleJson(*e, req.principal, *c, cy);
                          const bool zh = req.principal.locale.rfind("zh", 0) == 0;
                          Table t;
                          t.title = cy.name;

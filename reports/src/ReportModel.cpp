@@ -90,7 +90,7 @@ Dataset compileDataset(const Json& def) {
     Dataset ds;
     ds.id = text(def, "id");
     static const std::regex idRe(R"(^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$)");
-    if (!std::regex_match(ds.id, idRe)) throw badRequest("Dataset id '" + ds.id + "' must be a dotted lower-case name like 'sales.opportunities'.");
+    if (!std::regex_match(ds.id, idRe)) throw badRequest("Dataset id '" + ds.id + "' must be a dotted lower-case name like 'acme.invoices'.");
     ds.plugin = def.value("plugin", ds.id.substr(0, ds.id.find('.')));
     ds.name = def.value("name", Json{{"en", ds.id}, {"zh-CN", ds.id}});
     ds.definition = def;

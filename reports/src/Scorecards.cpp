@@ -1,5 +1,4 @@
 // Scorecard templates (stored and built in) and their evaluation for users, teams or departments.
-#include "Builtin.h"
 #include "Parallel.h"
 #include "Reporting.h"
 #include "Scoring.h"
@@ -274,21 +273,23 @@ void validateScorecard(Engine& engine, const Json& t) {
     }
 }
 
+/// Built-in templates (declared by plugins through the SDK) whose KPIs all exist.
+std::vector<Json> builtinTemplates(Engine& engine) {
+    std::vector<Json> out;
+    for (auto t : engine.declaredDocuments("scorecard_template")) {
+        const auto items = t.value("items", Json::array());
+        if (items.empty() || !std::all_of(items.begin(), items.end(), [&](const Json& it) { return engine.kpi(it.value("kpi", std::string())).has_value(); }))
+            continue;
+        t["builtin"] = true;
+        t["version"] = 1;
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
 std::optional<Json> findScorecard(Engine& engine, const std::string& id) {
-    for (const auto& t : builtinScorecards(engine))
-        if (t.value("id", std::string()) == id) {
-            Json b = t;
-            b["builtin"] = true;
-            b["version"] = 1;
-            return b;
-        }
-    for (const auto& t : engine.declaredDocuments("scorecard_template"))
-        if (t.value("id", std::string()) == id) {
-            Json b = t;
-            b["builtin"] = true;
-            b["version"] = 1;
-            return b;
-        }
+    for (const auto& t : builtinTemplates(engine))
+        if (t.value("id", std::string()) == id) return t;
     if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
     auto c = engine.db()->acquire();
     auto rows = c->queryAll("SELECT id, owner_id, body, version, updated_at FROM reports_scorecards WHERE id = ?", {static_cast<std::int64_t>(std::stoll(id))});
@@ -381,16 +382,10 @@ Table scorecardTable(const Json& result, const std::string& locale) {
 void registerScorecardRoutes(http::Router& router, Engine& engine) {
     Engine* e = &engine;
     router.add(route("GET", "/api/v1/reports/scorecards", "reports.scorecard.read", "Scorecard templates",
-                     [e](http::Request&, http::Response& res) {
+                     [e](http::Request& req, http::Response& res) {
                          Json items = Json::array();
-                         for (auto t : builtinScorecards(*e)) {
-                             t["builtin"] = true;
-                             items.push_back(t);
-                         }
-                         for (auto t : e->declaredDocuments("scorecard_template")) {
-                             t["builtin"] = true;
-                             items.push_back(t);
-                         }
+                         for (auto& t : builtinTemplates(*e))
+                             if (e->mayUseDeclared(req.principal, t)) items.push_back(std::move(t));
                          auto c = e->db()->acquire();
                          for (auto& r : c->queryAll("SELECT id FROM reports_scorecards ORDER BY id"))
                              if (auto t = findScorecard(*e, store::asText(r[0]))) items.push_back(*t);
@@ -399,7 +394,7 @@ void registerScorecardRoutes(http::Router& router, Engine& engine) {
     router.add(route("GET", "/api/v1/reports/scorecards/{id}", "reports.scorecard.read", "A scorecard template",
                      [e](http::Request& req, http::Response& res) {
                          auto t = findScorecard(*e, req.pathParams.at("id"));
-                         if (!t) throw notFound("The scorecard '" + req.pathParams.at("id") + "'");
+                         if (!t || !e->mayUseDeclared(req.principal, *t)) throw notFound("The scorecard '" + req.pathParams.at("id") + "'");
                          res.json(*t);
                      }));
     auto save = [e](http::Request& req, http::Response& res, bool create) {
@@ -451,7 +446,7 @@ void registerScorecardRoutes(http::Router& router, Engine& engine) {
                      }));
     auto evaluate = [e](http::Request& req) {
         auto t = findScorecard(*e, req.pathParams.at("id"));
-        if (!t) throw notFound("The scorecard '" + req.pathParams.at("id") + "'");
+        if (!t || !e->mayUseDeclared(req.principal, *t)) throw notFound("The scorecard '" + req.pathParams.at("id") + "'");
         auto body = req.body.empty() ? Json::object() : req.jsonBody();
         if (!body.contains("period")) throw badRequest("'period' {from, to} is required.");
         return evaluateScorecard(*e, req.principal, *t, parsePeriod(body["period"]), body);

@@ -798,48 +798,88 @@ TEST_P(ReportsApi, ExportsCsvXlsxAndPdf) {
     EXPECT_NE(plain.body.find("SimSun"), std::string::npos);
 }
 
-TEST_P(ReportsApi, BuiltInSalesDashboardAndScorecardsFollowTheSalesCatalogue) {
+TEST_P(ReportsApi, PluginDeclaredDashboardsAndTemplatesAreServedAsBuiltIns) {
     auto admin = host->adminClient();
-    EXPECT_EQ(admin.get("/api/v1/reports/dashboards/builtin.sales_overview").status, 404) << "no sales KPIs, no sales dashboard";
-    // The sales plugin's KPIs (declared here over the fixture dataset).
+    EXPECT_EQ(admin.get("/api/v1/reports/dashboards/builtin.fixture_overview").status, 404) << "nothing declared yet";
+    // What a plugin's dashboard_declare / scorecard_template_declare put in the catalogue.
     auto& catalog = host->host().plugins().catalog();
-    catalog.add(plugins::Catalog::Kind::Kpi, "sales",
-                sdk::Kpi("sales.won_amount").name("Won revenue", "赢单金额").dataset("fixture.deals")
-                    .measure(sdk::Measure::sum("amount").where("status", "=", "won")).time("closed_at").unit(sdk::Unit::Currency).json());
-    catalog.add(plugins::Catalog::Kind::Kpi, "sales",
-                sdk::Kpi("sales.win_rate").name("Win rate", "赢单率").dataset("fixture.deals")
-                    .ratio(sdk::Measure::count().where("status", "=", "won"), sdk::Measure::count().where("status", "in", Json::array({"won", "lost"})))
-                    .time("closed_at").unit(sdk::Unit::Percent).json());
-    catalog.add(plugins::Catalog::Kind::Kpi, "sales",
-                sdk::Kpi("sales.new_deals").name("New deals", "新增交易").dataset("fixture.deals").count().time("created_at").json());
-    auto d = admin.get("/api/v1/reports/dashboards/builtin.sales_overview");
+    // (fixture.won_amount and fixture.new_deals are the fixture's KPIs.)
+    catalog.add(plugins::Catalog::Kind::Dashboard, "fixture",
+                sdk::Dashboard("fixture.overview")
+                    .name("Deals overview", "交易概览")
+                    .periodFilter("last_12_months").departmentFilter().ownerFilter()
+                    .widget(sdk::Widget("kpi1", "kpi").title("Won", "赢单").at(0, 0, 6, 2).kpi("fixture.won_amount"))
+                    .widget(sdk::Widget("kpi2", "kpi").title("New", "新增").at(6, 0, 6, 2).kpi("fixture.new_deals"))
+                    .widget(sdk::Widget("leaders", "leaderboard").title("Top", "排行").at(0, 2, 12, 4)
+                                .query("fixture.deals", {"amount"}, {"owner_id"}, 10, "closed_at").where("status", "=", "won"))
+                    .json());
+    catalog.add(plugins::Catalog::Kind::ScorecardTemplate, "fixture",
+                sdk::ScorecardTemplate("fixture.rep").name("Deal maker", "交易能手").subject(sdk::Subject::User).subjectRoles({"rep"})
+                    .item("fixture.won_amount", 60, sdk::Target::lastPeriod(10)).item("fixture.new_deals", 40, sdk::Target::fixed(3))
+                    .json());
+    // A template naming a KPI nobody declared is not offered (it could never be evaluated).
+    catalog.add(plugins::Catalog::Kind::ScorecardTemplate, "fixture",
+                sdk::ScorecardTemplate("fixture.broken").name("Broken", "无效").item("fixture.nowhere", 100, sdk::Target::fixed(1)).json());
+
+    auto d = admin.get("/api/v1/reports/dashboards/builtin.fixture_overview");
     ASSERT_EQ(d.status, 200) << d.body;
-    EXPECT_EQ(d.json()["widgets"].size(), 6u);
+    EXPECT_EQ(d.json()["widgets"].size(), 3u);
     EXPECT_EQ(d.json()["editable"], false);
-    auto r = admin.post("/api/v1/reports/dashboards/builtin.sales_overview/render", {{"filters", {{"period", period}}}});
+    EXPECT_EQ(d.json()["builtin"], true);
+    EXPECT_EQ(d.json()["declared_id"], "fixture.overview");
+    bool listed = false;
+    for (const auto& item : Json(admin.get("/api/v1/reports/dashboards").json()["items"])) listed = listed || item["id"] == "builtin.fixture_overview";
+    EXPECT_TRUE(listed);
+    auto r = admin.post("/api/v1/reports/dashboards/builtin.fixture_overview/render", {{"filters", {{"period", period}}}});
     ASSERT_EQ(r.status, 200) << r.body;
-    for (const auto& [id, w] : r.json()["widgets"].items()) EXPECT_TRUE(w.contains("data")) << id << ": " << w.dump();
+    const Json rendered = r.json()["widgets"];
+    for (const auto& [id, w] : rendered.items()) EXPECT_TRUE(w.contains("data")) << id << ": " << w.dump();
     EXPECT_NEAR(num(r.json()["widgets"]["kpi1"]["data"]["value"]),
                 sql("SELECT SUM(amount) FROM fixture_deals WHERE status = 'won' AND closed_at >= '2025-01-01' AND closed_at < '2025-07-01'"), 0.001);
-    EXPECT_EQ(admin.put("/api/v1/reports/dashboards/builtin.sales_overview", d.json()).status, 403) << "built-ins are copied, not edited";
-    auto copy = admin.post("/api/v1/reports/dashboards/builtin.sales_overview/copy", Json::object());
+    EXPECT_EQ(admin.put("/api/v1/reports/dashboards/builtin.fixture_overview", d.json()).status, 403) << "built-ins are copied, not edited";
+    auto copy = admin.post("/api/v1/reports/dashboards/builtin.fixture_overview/copy", Json::object());
     EXPECT_EQ(copy.status, 201) << copy.body;
+    EXPECT_EQ(copy.json()["builtin"], false);
 
-    auto cards = admin.get("/api/v1/reports/scorecards").json()["items"];
     std::set<std::string> ids;
-    for (const auto& c : cards) ids.insert(c["id"].is_string() ? c["id"].get<std::string>() : c["id"].dump());
-    EXPECT_TRUE(ids.count("builtin.sales_rep") && ids.count("builtin.sales_team"));
-    for (const auto& c : cards)
-        if (c["id"] == "builtin.sales_rep") {
-            EXPECT_EQ(c["subject_roles"], Json::array({"rep"})) << "the rep template scores reps";
-        }
-    auto ev = admin.post("/api/v1/reports/scorecards/builtin.sales_rep/evaluate", {{"period", period}, {"trend_periods", 1}});
+    for (const auto& c : Json(admin.get("/api/v1/reports/scorecards").json()["items"])) ids.insert(c["id"].is_string() ? c["id"].get<std::string>() : c["id"].dump());
+    EXPECT_TRUE(ids.count("builtin.fixture_rep"));
+    EXPECT_FALSE(ids.count("builtin.fixture_broken"));
+    auto t = admin.get("/api/v1/reports/scorecards/builtin.fixture_rep");
+    ASSERT_EQ(t.status, 200) << t.body;
+    EXPECT_EQ(t.json()["subject_roles"], Json::array({"rep"})) << "the rep template scores reps";
+    EXPECT_EQ(admin.put("/api/v1/reports/scorecards/builtin.fixture_rep", t.json()).status, 404) << "built-in templates are not stored rows";
+    auto ev = admin.post("/api/v1/reports/scorecards/builtin.fixture_rep/evaluate", {{"period", period}, {"trend_periods", 1}});
     ASSERT_EQ(ev.status, 200) << ev.body;
     EXPECT_FALSE(ev.json()["subjects"].empty());
     for (const auto& sj : Json(ev.json()["subjects"])) EXPECT_NE(sj["id"], mgr) << "a manager is not scored as a rep";
     double weights = 0;
     for (const auto& it : Json(ev.json()["subjects"][0]["items"])) weights += num(it["weight"]);
     EXPECT_NEAR(weights, 100, 1e-9);
+
+    // The owner's module switched off for a department: its people do not see them.
+    auto& identity = host->host().identity();
+    const auto root = identity.ensureRootDepartment();
+    const auto elsewhere = host->addDepartment("Elsewhere", root);
+    identity.setModuleEnabled("fixture", elsewhere, false, nullptr);
+    host->addUser("elsewhere@example.com", {"manager"}, elsewhere);
+    test::Client other(host->port());
+    ASSERT_EQ(other.login("elsewhere@example.com", test::kAdminPassword).status, 200);
+    for (const auto& item : Json(other.get("/api/v1/reports/dashboards").json()["items"])) EXPECT_NE(item["id"], "builtin.fixture_overview");
+    EXPECT_EQ(other.get("/api/v1/reports/dashboards/builtin.fixture_overview").status, 404);
+    for (const auto& item : Json(other.get("/api/v1/reports/scorecards").json()["items"])) EXPECT_NE(item["id"], "builtin.fixture_rep");
+    EXPECT_EQ(other.post("/api/v1/reports/scorecards/builtin.fixture_rep/evaluate", {{"period", period}}).status, 404);
+}
+
+// A dashboard smuggled in as a dataset with "kind": "dashboard" (before SDK 1.1) is not served:
+// the catalogue says how to declare it instead.
+TEST_P(ReportsApi, ADashboardDeclaredAsADatasetIsReportedNotServed) {
+    auto admin = host->adminClient();
+    host->host().plugins().catalog().add(plugins::Catalog::Kind::Dataset, "fixture",
+                                         {{"id", "fixture.smuggled"}, {"kind", "dashboard"}, {"name", {{"en", "S"}, {"zh-CN", "S"}}}, {"widgets", Json::array()}});
+    for (const auto& item : Json(admin.get("/api/v1/reports/dashboards").json()["items"])) EXPECT_NE(item["id"], "fixture.smuggled");
+    const auto problems = admin.get("/api/v1/reports/catalog").json()["problems"].dump();
+    EXPECT_NE(problems.find("dashboard_declare"), std::string::npos) << problems;
 }
 
 // Fields may name their values: declared bilingual labels for an enumeration, or names read from

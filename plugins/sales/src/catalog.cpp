@@ -47,6 +47,19 @@ Json loadOrder(const Request& req, Db& db, std::int64_t id, const std::string& p
     return j;
 }
 
+/// An order's total (and the prices of its lines, which add up to it) is the won opportunity's
+/// amount: a role denying "sales.opportunity.amount" does not see it.
+Json withholdAmounts(const Request& req, Json order) {
+    if (order.is_null() || !req.fieldDenied("sales.opportunity.amount")) return order;
+    order.erase("total");
+    if (order.contains("lines"))
+        for (auto& l : order["lines"]) {
+            l.erase("unit_price");
+            l.erase("line_total");
+        }
+    return order;
+}
+
 /// Order states and the moves allowed between them.
 bool orderMoveAllowed(const std::string& from, const std::string& to) {
     if (from == to) return true;
@@ -169,13 +182,17 @@ void registerOrderRoutes(Context& ctx) {
             s.ranges = {{"from", "r.order_date >= ?"}, {"to", "r.order_date <= ?"}};
             return s;
         }();
-        return runList(req, db, spec, orderJson);
+        if (req.fieldDenied("sales.opportunity.amount") && req.query("sort", "") == "total")
+            throw HttpError::forbidden("You may not sort by the field 'total'.");
+        Json out = runList(req, db, spec, orderJson);
+        for (auto& item : out["items"]) item = withholdAmounts(req, std::move(item));
+        return out;
     }, "List orders");
 
     r.get("orders/{id}", "sales.order.read", [](Request& req, Db& db) -> Json {
         auto j = loadOrder(req, db, req.idParam(), "sales.order.read");
         if (j.is_null()) throw HttpError::notFound("The order");
-        return j;
+        return withholdAmounts(req, std::move(j));
     }, "One order with its lines");
 
     r.put("orders/{id}", "sales.order.write", [&ctx](Request& req, Db& db) -> Json {
@@ -206,7 +223,7 @@ void registerOrderRoutes(Context& ctx) {
             ctx.events.publish(db, "sales.order." + *status, {{"id", id}, {"number", before["number"]}});
         }
         tx.commit();
-        return loadOrder(req, db, id, "sales.order.read");
+        return withholdAmounts(req, loadOrder(req, db, id, "sales.order.read"));
     }, "Move an order: confirmed → fulfilled → invoiced, or confirmed → cancelled (send version)");
 }
 

@@ -266,8 +266,10 @@ Json createOrder(Context& ctx, Request& req, Db& db) {
                                         req.userId()});
     ctx.events.publish(db, "sales.order.created", withId(orderId, values));
     tx.commit();
-    return {{"id", orderId}, {"number", number}, {"opportunity_id", id}, {"account_id", account}, {"status", "confirmed"}, {"currency", currency},
-            {"total", total}};
+    Json out = {{"id", orderId}, {"number", number}, {"opportunity_id", id}, {"account_id", account}, {"status", "confirmed"}, {"currency", currency},
+                {"total", total}};
+    if (req.fieldDenied("sales.opportunity.amount")) out.erase("total"); // an order's total is the opportunity's amount
+    return out;
 }
 
 } // namespace

@@ -195,6 +195,17 @@ Json quotaJson(Row r) {
             {"updated_at", r.text("updated_at")}};
 }
 
+/// Every figure summed from opportunity amounts follows the field "sales.opportunity.amount": a
+/// role denying it sees quotas and counts, never these (as it never sees an opportunity's amount).
+void withholdAmounts(const Request& req, Json& out) {
+    if (!req.fieldDenied("sales.opportunity.amount")) return;
+    auto strip = [](Json& f) {
+        for (const char* k : {"pipeline", "weighted_pipeline", "commit", "best_case", "closed_won", "forecast", "attainment"}) f.erase(k);
+    };
+    strip(out["total"]);
+    for (auto& item : out["items"]) strip(item);
+}
+
 } // namespace
 
 void registerPlanningRoutes(Context& ctx) {
@@ -275,6 +286,7 @@ void registerPlanningRoutes(Context& ctx) {
             for (const char* k : {"pipeline", "weighted_pipeline", "commit", "best_case", "forecast", "open_count"}) target->erase(k);
         for (auto& item : out["items"])
             for (const char* k : {"pipeline", "weighted_pipeline", "commit", "best_case", "forecast", "open_count"}) item.erase(k);
+        withholdAmounts(req, out);
         return out;
     }, "Quota attainment (closed-won ÷ quota) per owner, team or department for a month or quarter");
 
@@ -284,7 +296,9 @@ void registerPlanningRoutes(Context& ctx) {
         std::map<std::pair<std::int64_t, std::int64_t>, Figures> rows;
         collectOpportunities(req, db, period, rows);
         if (req.can("sales.quota.read")) collectQuotas(req, db, period, rows);
-        return rollUp(db, group, period, rows);
+        Json out = rollUp(db, group, period, rows);
+        withholdAmounts(req, out);
+        return out;
     }, "Forecast for a month or quarter: pipeline, weighted pipeline, commit, best case, closed-won, quota");
 
     r.post("forecast/snapshots", "sales.quota.write", [](Request& req, Db& db) -> Json {

@@ -61,7 +61,7 @@
  * CMakeLists.txt: the minor grows with every appended member, the major changes only when an
  * existing member changes meaning (which Atrium 1.x never does). */
 #define ATRIUM_ABI_MAJOR 1
-#define ATRIUM_ABI_MINOR 0
+#define ATRIUM_ABI_MINOR 1
 
 #if defined(_WIN32)
 #define ATRIUM_PLUGIN_EXPORT __declspec(dllexport)
@@ -527,6 +527,27 @@ typedef struct atrium_host_api {
     atrium_status (*customer_create)(atrium_db* db, const atrium_principal* principal, const char* kind,
                                      const char* json, size_t json_size, int64_t* id,
                                      atrium_error* error);
+
+    /* ==== ABI 1.1 ============================================================================
+     * Members below this line are absent from a 1.0 host's table: check them with
+     * ATRIUM_HAS_MEMBER(host_api, atrium_host_api, member) before calling (the C++ layer does). */
+
+    /* ---- reporting: what a module ships ready-made --------------------------------------- */
+
+    /* Declares a built-in dashboard (only during init) as a JSON object (borrowed, `json_size`
+     * bytes) whose "id" is listed in the manifest's "dashboards": {id, name {en, zh-CN},
+     * description?, filters?, widgets [...]} as in docs/reporting.md. The reporting engine serves
+     * it read-only (copyable, shared with every user of the plugin's enabled departments) as
+     * "builtin.<id with each '.' replaced by '_'>": "sales.overview" -> "builtin.sales_overview".
+     * ATRIUM_E_INVALID when it is not an object with a listed, not yet declared "id";
+     * ATRIUM_E_STATE after init. */
+    atrium_status (*dashboard_declare)(atrium_host* host, const char* json, size_t json_size,
+                                       atrium_error* error);
+    /* Declares a scorecard template (only during init), the same way: "id" listed in the
+     * manifest's "scorecard_templates", body {name, subject, subject_roles?, items [{kpi, weight,
+     * target}], cap?, bands?} as in docs/reporting.md; served as "builtin.<id, '.' -> '_'>". */
+    atrium_status (*scorecard_template_declare)(atrium_host* host, const char* json,
+                                                size_t json_size, atrium_error* error);
 } atrium_host_api;
 
 /* ============================================================================================

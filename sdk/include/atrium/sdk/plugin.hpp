@@ -63,7 +63,7 @@ public:
     Plugin(const Plugin&) = delete;
     Plugin& operator=(const Plugin&) = delete;
 
-    /// Registers routes, subscriptions, datasets, KPIs and assets. Throwing refuses the plugin
+    /// Registers routes, subscriptions, datasets, KPIs, dashboards, scorecard templates and assets. Throwing refuses the plugin
     /// with the exception's message (the host lists it as "failed to initialise: …").
     virtual void init() = 0;
     /// Stops what init started (threads, timers). Callbacks have finished when it runs.
@@ -79,6 +79,10 @@ protected:
 
     void declare(const Dataset& dataset) { declareJson(dataset.json(), true); }
     void declare(const Kpi& kpi) { declareJson(kpi.json(), false); }
+    /// A built-in dashboard / scorecard template (SDK ABI 1.1; a 1.0 host answers with a clear
+    /// "this host is too old" error, which refuses the plugin).
+    void declare(const Dashboard& dashboard) { detail::declareDashboard(_host->api(), dashboard); }
+    void declare(const ScorecardTemplate& tmpl) { detail::declareScorecardTemplate(_host->api(), tmpl); }
     /// Serves `directory` (relative to the plugin folder) under /plugins/<id>/.
     void serveAssets(std::string_view directory = "web") {
         const std::string d(directory);

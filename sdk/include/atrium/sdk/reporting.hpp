@@ -1,5 +1,6 @@
 #pragma once
-// Builders for the dataset and KPI documents the reporting engine consumes. The JSON they
+// Builders for the dataset, KPI, dashboard and scorecard-template documents the reporting
+// engine consumes. The JSON they
 // produce is the contract (docs/plugin-guide.md, "Datasets and KPIs"); the builders only make
 // it hard to write a malformed one.
 //
@@ -20,6 +21,8 @@
 //                 .higherIsBetter());
 
 #include <atrium/sdk/error.hpp>
+
+#include <atrium/plugin.h>
 
 #include <initializer_list>
 #include <stdexcept>
@@ -285,5 +288,201 @@ public:
 private:
     Json _doc;
 };
+
+/// One widget of a Dashboard on the 12-column grid: a KPI (kpi, gauge, line, bar) or a query of
+/// a dataset (bar, line, pie, table, leaderboard, …), as in docs/reporting.md.
+class Widget {
+public:
+    /// `type`: kpi, line, bar, stacked_bar, pie, donut, funnel, gauge, table, heatmap,
+    /// leaderboard, scatter.
+    Widget(std::string id, std::string_view type) { _doc = {{"id", std::move(id)}, {"type", type}}; }
+    Widget& title(std::string_view en, std::string_view zh) {
+        _doc["title"] = detail::label(en, zh);
+        return *this;
+    }
+    /// Position and size: x 0..11, w 1..12 (x + w <= 12), h 1..12 rows.
+    Widget& at(int x, int y, int w, int h) {
+        _doc["x"] = x;
+        _doc["y"] = y;
+        _doc["w"] = w;
+        _doc["h"] = h;
+        return *this;
+    }
+    /// Shows a KPI (its value with delta and sparkline, or its series in a line/bar chart).
+    Widget& kpi(std::string_view kpiId) {
+        _doc["kpi"] = kpiId;
+        return *this;
+    }
+    /// The series grain of a KPI chart: day, week, month, quarter, year.
+    Widget& grain(std::string_view grain) {
+        _doc["grain"] = grain;
+        return *this;
+    }
+    /// Aggregates `measures` (field names, or "count") of `dataset` grouped by `dimensions`, the
+    /// dashboard's period applied to `timeField` when given.
+    Widget& query(std::string_view dataset, std::initializer_list<std::string_view> measures,
+                  std::initializer_list<std::string_view> dimensions, int limit = 20, std::string_view timeField = {}) {
+        Json q = {{"dataset", dataset}, {"measures", Json::array()}, {"dimensions", Json::array()}, {"limit", limit}};
+        for (auto m : measures) q["measures"].push_back(m);
+        for (auto d : dimensions) q["dimensions"].push_back(d);
+        if (!timeField.empty()) q["time"] = {{"field", timeField}};
+        _doc["query"] = std::move(q);
+        return *this;
+    }
+    /// Only rows of the query where `field op value` (after query()).
+    Widget& where(std::string_view field, std::string_view op, Json value) {
+        if (!_doc.contains("query")) throw std::logic_error("Widget::where applies to the query declared before it");
+        if (!_doc["query"].contains("filters")) _doc["query"]["filters"] = Json::array();
+        _doc["query"]["filters"].push_back({{"field", field}, {"op", op}, {"value", std::move(value)}});
+        return *this;
+    }
+    const Json& json() const { return _doc; }
+
+private:
+    Json _doc;
+};
+
+/// A built-in dashboard the plugin ships: listed (in every language) to the users of the
+/// departments the plugin is enabled for, read-only, copyable. Its id is listed in the manifest's
+/// "dashboards" and starts with the plugin id; it is served as "builtin.<id, '.' -> '_'>".
+///
+///     declare(Dashboard("hello.overview")
+///                 .name("Greetings overview", "问候概览")
+///                 .periodFilter("last_12_months").departmentFilter().ownerFilter()
+///                 .widget(Widget("count", "kpi").title("Greetings", "问候").at(0, 0, 4, 2).kpi("hello.greetings_count")));
+class Dashboard {
+public:
+    explicit Dashboard(std::string id) { _doc = {{"id", std::move(id)}, {"filters", Json::array()}, {"widgets", Json::array()}}; }
+    Dashboard& name(std::string_view en, std::string_view zh) {
+        _doc["name"] = detail::label(en, zh);
+        return *this;
+    }
+    Dashboard& description(std::string_view en, std::string_view zh) {
+        _doc["description"] = detail::label(en, zh);
+        return *this;
+    }
+    /// The period picker ("this_month", "last_12_months", "this_year", …) applied to every widget.
+    Dashboard& periodFilter(std::string_view defaultPeriod = "last_12_months") {
+        _doc["filters"].push_back({{"field", "period"}, {"type", "period"}, {"default", defaultPeriod}});
+        return *this;
+    }
+    Dashboard& departmentFilter(std::string_view field = "department_id") {
+        _doc["filters"].push_back({{"field", field}, {"type", "department"}});
+        return *this;
+    }
+    Dashboard& ownerFilter(std::string_view field = "owner_id") {
+        _doc["filters"].push_back({{"field", field}, {"type", "user"}});
+        return *this;
+    }
+    Dashboard& widget(const Widget& w) {
+        _doc["widgets"].push_back(w.json());
+        return *this;
+    }
+    const Json& json() const { return _doc; }
+
+private:
+    Json _doc;
+};
+
+/// What a scorecard item is measured against.
+class Target {
+public:
+    /// A fixed number in the KPI's unit (0.35 for a 35 % win rate).
+    static Target fixed(double value) { return Target(Json{{"type", "fixed"}, {"value", value}}); }
+    /// The subject's own value in the previous period, plus `upliftPct` percent.
+    static Target lastPeriod(double upliftPct = 0) { return Target(Json{{"type", "last_period"}, {"uplift_pct", upliftPct}}); }
+    /// Each subject's figure from a dataset (its owner column matches people): a quota table.
+    static Target quota(std::string_view dataset, const Measure& measure, std::string_view timeField) {
+        return Target(Json{{"type", "quota"}, {"dataset", dataset}, {"measure", measure.json()}, {"time", timeField}});
+    }
+    /// Only rows where `field op value`.
+    Target& where(std::string_view field, std::string_view op, Json value) {
+        if (!_doc.contains("filters")) _doc["filters"] = Json::array();
+        _doc["filters"].push_back({{"field", field}, {"op", op}, {"value", std::move(value)}});
+        return *this;
+    }
+    const Json& json() const { return _doc; }
+
+private:
+    explicit Target(Json doc) : _doc(std::move(doc)) {}
+    Json _doc;
+};
+
+/// Whom a scorecard scores.
+enum class Subject { User, Team, Department };
+
+/// A scorecard template the plugin ships: KPIs with weights (adding up to 100) and targets,
+/// capped linear attainment, RAG bands. Listed in the manifest's "scorecard_templates"; served
+/// as "builtin.<id, '.' -> '_'>".
+///
+///     declare(ScorecardTemplate("hello.greeter")
+///                 .name("Greeter", "问候员").subject(Subject::User).subjectRoles({"rep"})
+///                 .item("hello.greetings_count", 100, Target::lastPeriod(10)));
+class ScorecardTemplate {
+public:
+    explicit ScorecardTemplate(std::string id) {
+        _doc = {{"id", std::move(id)}, {"subject", "user"}, {"items", Json::array()}, {"cap", 1.2}, {"bands", {{"green", 1.0}, {"amber", 0.8}}}};
+    }
+    ScorecardTemplate& name(std::string_view en, std::string_view zh) {
+        _doc["name"] = detail::label(en, zh);
+        return *this;
+    }
+    ScorecardTemplate& description(std::string_view en, std::string_view zh) {
+        _doc["description"] = detail::label(en, zh);
+        return *this;
+    }
+    ScorecardTemplate& subject(Subject s) {
+        _doc["subject"] = s == Subject::User ? "user" : s == Subject::Team ? "team" : "department";
+        if (s != Subject::User) _doc.erase("subject_roles");
+        return *this;
+    }
+    /// People templates: score only holders of these roles (unless a request names others).
+    ScorecardTemplate& subjectRoles(std::initializer_list<std::string_view> roles) {
+        _doc["subject_roles"] = Json::array();
+        for (auto r : roles) _doc["subject_roles"].push_back(r);
+        return *this;
+    }
+    ScorecardTemplate& item(std::string_view kpiId, double weight, const Target& target) {
+        _doc["items"].push_back({{"kpi", kpiId}, {"weight", weight}, {"target", target.json()}});
+        return *this;
+    }
+    /// The highest attainment counted (1.2 = 120 %).
+    ScorecardTemplate& cap(double c) {
+        _doc["cap"] = c;
+        return *this;
+    }
+    /// Attainment at or above `green` is green, at or above `amber` amber, else red.
+    ScorecardTemplate& bands(double green, double amber) {
+        _doc["bands"] = {{"green", green}, {"amber", amber}};
+        return *this;
+    }
+    const Json& json() const { return _doc; }
+
+private:
+    Json _doc;
+};
+
+namespace detail {
+/// Calls an ABI 1.1 declaration, or says plainly that this host predates it (a plugin built
+/// for 1.1 is normally refused by a 1.0 host before init; this covers one that lowered its
+/// descriptor's abi_minor to run on both).
+template <class Fn>
+void declare11(const atrium_host_api* api, bool present, const char* member, Fn fn, const Json& doc) {
+    if (!present)
+        throw Error(ATRIUM_E_UNSUPPORTED, std::string("this host is too old: declaring ") + member + " needs SDK ABI 1.1 (the host provides " +
+                                              std::to_string(api->abi_major) + "." + std::to_string(api->abi_minor) + "); upgrade Atrium");
+    const std::string text = doc.dump();
+    ErrorBuffer eb;
+    check(fn(api->host, text.data(), text.size(), eb.get()), eb);
+}
+inline void declareDashboard(const atrium_host_api* api, const Dashboard& d) {
+    const bool present = ATRIUM_HAS_MEMBER(api, atrium_host_api, dashboard_declare);
+    declare11(api, present, "dashboards", present ? api->dashboard_declare : nullptr, d.json());
+}
+inline void declareScorecardTemplate(const atrium_host_api* api, const ScorecardTemplate& t) {
+    const bool present = ATRIUM_HAS_MEMBER(api, atrium_host_api, scorecard_template_declare);
+    declare11(api, present, "scorecard templates", present ? api->scorecard_template_declare : nullptr, t.json());
+}
+} // namespace detail
 
 } // namespace atrium::sdk

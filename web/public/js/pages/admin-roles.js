@@ -15,9 +15,6 @@ import { createForm, textInput } from '../forms.js';
 import { unavailableOr, roleLabel } from './admin-common.js';
 
 export const SCOPES = ['own', 'department', 'all'];
-// Fields a role can hide (the server accepts any owner.entity.field key; these are suggestions).
-const KNOWN_FIELDS = ['core.account.phone', 'core.account.website', 'core.account.employees', 'core.contact.email', 'core.contact.phone',
-  'sales.opportunity.amount', 'sales.lead.email', 'sales.lead.phone'];
 
 function scopeLabel(scope) {
   const key = `scopes.${scope}`;
@@ -69,12 +66,16 @@ export async function renderRoleForm({ main, params, signal }) {
   main.appendChild(loadingState());
   let role = { name: '', description: '', permissions: {}, denied_fields: [], builtin: false };
   let catalogue;
+  // The fields a role may hide, as the core and each plugin declare them (GET /api/v1/admin/fields).
+  let deniable = [];
   try {
-    const [perms, r] = await Promise.all([
+    const [perms, r, fields] = await Promise.all([
       api.get('/api/v1/admin/permissions', { signal }),
       creating ? null : api.get(`/api/v1/admin/roles/${seg(params.id)}`, { signal }),
+      api.get('/api/v1/admin/fields', { signal }),
     ]);
     catalogue = (perms && perms.items) || [];
+    deniable = (fields && fields.items) || [];
     if (r) role = r;
   } catch (err) {
     if (err.name === 'AbortError') return;
@@ -135,10 +136,17 @@ export async function renderRoleForm({ main, params, signal }) {
     for (const sec of permTable.querySelectorAll('.perm-group')) sec.hidden = ![...sec.querySelectorAll('tbody tr')].some((tr) => !tr.hidden);
   });
 
-  // Denied fields: chips with remove buttons plus an input with suggestions.
+  // Denied fields: chips with remove buttons plus an input suggesting every declared deniable
+  // field by its entity and field names in the reader's language.
+  const byKey = new Map(deniable.map((x) => [x.key, x]));
+  const fieldName = (key) => {
+    const x = byKey.get(key);
+    return x ? `${localized(x.entity_label) || x.entity} · ${localized(x.label) || x.field}` : '';
+  };
   const denied = new Set(role.denied_fields || []);
   const chips = h('ul', { class: 'chip-list', id: 'role-denied-list', 'aria-live': 'polite' });
-  const drawChips = () => replace(chips, denied.size ? [...denied].sort().map((fKey) => h('li', { class: 'chip chip-amber chip-removable' },
+  const drawChips = () => replace(chips, denied.size ? [...denied].sort().map((fKey) => h('li', { class: 'chip chip-amber chip-removable', title: fKey },
+    fieldName(fKey) ? h('span', { text: `${fieldName(fKey)} ` }) : null,
     h('code', { text: fKey }),
     readOnly ? null : h('button', { type: 'button', class: 'chip-x', 'aria-label': t('admin.roles.remove_field', { field: fKey }), on: { click: () => { denied.delete(fKey); drawChips(); } } }, icon('close')))) : h('li', { class: 'muted', text: t('admin.roles.no_denied') }));
   drawChips();
@@ -157,7 +165,7 @@ export async function renderRoleForm({ main, params, signal }) {
   fieldInput.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); addNow(); } });
   const deniedBox = h('div', { class: 'denied-box', role: 'group' }, chips,
     h('div', { class: 'inline-add' }, fieldInput, addField,
-      h('datalist', { id: 'role-field-suggestions' }, KNOWN_FIELDS.map((k) => h('option', { value: k })))));
+      h('datalist', { id: 'role-field-suggestions' }, deniable.map((x) => h('option', { value: x.key, label: fieldName(x.key) })))));
 
   const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'role-save', text: creating ? t('admin.roles.create') : t('common.save') });
   const form = h('form', { class: 'form-wide', novalidate: true },
