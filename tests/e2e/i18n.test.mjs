@@ -71,7 +71,7 @@ s.test('currency amounts are compact in 万 on the sales pages', async () => {
   await requireEndpoint(page, 'GET /api/v1/sales/opportunities');
   const res = await apiCall(page, 'POST', '/api/v1/sales/opportunities', { name: `Line upgrade ${marker}`, account_id: accountId, amount: 1234567, expected_close_date: '2030-06-30' });
   assert(res.status === 201 || res.status === 200, `POST opportunity → ${res.status} ${JSON.stringify(res.data)}`);
-  await page.goto(`${BASE}/#/sales/opportunities?q=${encodeURIComponent(marker)}`);
+  await page.goto(`${BASE}/#/m/sales/opportunities?q=${encodeURIComponent(marker)}`);
   await page.locator('#main h1', { hasText: '商机' }).waitFor();
   await page.locator(`#opp-results[data-q="${marker}"] tbody tr`).first().waitFor();
   const total = await page.locator('#opp-total-amount .summary-value').textContent();
