@@ -2,8 +2,8 @@
 // plus its entries on the account's timeline (rendered through the bundle's timeline.* keys).
 
 import {
-  h, icon, replace, t, localized, formatNumber, formatPercent, formatDate, formatDateTime, formatRelative, api, seg,
-  can, pageHeader, dataTable, loadingState, emptyState, errorState, toast, toastError, chip, selectInput, href,
+  h, icon, replace, t, has, localized, formatNumber, formatPercent, formatDate, formatDateTime, formatRelative, api, seg,
+  can, pageHeader, dataTable, loadingState, emptyState, errorState, toast, toastError, chip, selectInput,
   focusHeading, link, go, host, PERM, STATUS_CHIP, tr, money, crumbs, unavailable, loadPipelines, stageName,
   definition, closeDateCell, moveStage, askLostReason, MOVE_CHIP,
 } from '../common.js';
@@ -121,7 +121,7 @@ export async function renderOpportunityDetail({ main, params, signal }) {
         h('strong', { class: 'timeline-title', text: e.title || '' }),
         h('time', { datetime: e.at || '', title: formatDateTime(e.at), class: 'muted', text: formatRelative(e.at) })),
       e.body && typeof e.body === 'object' ? h('dl', { class: 'timeline-fields' }, Object.entries(e.body).map(([k, v]) => [
-        h('dt', { text: tr('opps.fields', k) }), h('dd', { text: v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v) })])) : null,
+        h('dt', { text: has(`timeline.fields.${k}`) ? t(`timeline.fields.${k}`) : tr('opps.fields', k) }), h('dd', { text: v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v) })])) : null,
       e.actor ? h('p', { class: 'muted small', text: t('timeline.actor', { name: e.actor }) }) : null)))) : emptyState(t('timeline.none')));
 }
 
