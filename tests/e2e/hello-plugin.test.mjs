@@ -47,7 +47,7 @@ s.test("the account page shows the plugin's panel; its form shows the server's f
 });
 
 s.test('the timeline entry and the panel follow the language switch', async () => {
-  await page.goto(`${BASE}/#/accounts/${accountId}`);
+  await page.reload(); // the account page again, with the greeting's timeline entry
   await page.locator('.timeline-item[data-entity="hello.greeting"] .timeline-title', { hasText: 'A greeting in' }).waitFor();
   await page.selectOption('#shell-lang', 'zh-CN');
   await page.locator('#hello-account-panel h2', { hasText: `给Hello Trading ${marker}的问候` }).waitFor();
