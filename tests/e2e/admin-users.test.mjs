@@ -199,17 +199,44 @@ s.test('a module disabled for a department is gone for its reps, still there for
     assert(!/Opportunities|Leads|Forecast/.test(navA), `rep A has no sales pages: ${navA}`);
     const meA = await apiCall(repA.page, 'GET', '/api/v1/auth/me');
     assert(!meA.data.modules.some((m) => m.id === 'sales'), 'sales not among rep A modules');
-    await repA.page.goto(`${BASE}/#/sales/opportunities`);
-    await repA.page.locator('#main h1', { hasText: 'Not found' }).waitFor();
+    // No page: neither the plugin's URL nor an old link.
+    for (const hash of ['#/m/sales/opportunities', '#/m/sales/leads', '#/sales/opportunities']) {
+      await repA.page.goto(`${BASE}/${hash}`);
+      await repA.page.locator('#main h1', { hasText: 'Not found' }).waitFor();
+    }
     const apiA = await apiCall(repA.page, 'GET', '/api/v1/sales/opportunities');
     assert(apiA.status === 403 || apiA.status === 404, `the API refuses rep A too (${apiA.status})`);
+    // Nothing of the module was even loaded: no script, bundle or stylesheet.
+    const servedA = await repA.page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname));
+    assert(!servedA.some((p) => p.startsWith('/plugins/sales/')), `rep A loaded no sales file: ${servedA.filter((p) => p.startsWith('/plugins/')).join(', ')}`);
+    // No panel on the account page.
+    const accA = await apiCall(repA.page, 'POST', '/api/v1/accounts', { name: `East Trading ${marker}` });
+    assert(accA.status === 201 || accA.status === 200, `rep A creates an account (${accA.status})`);
+    await repA.page.goto(`${BASE}/#/accounts/${accA.data.id}`);
+    await repA.page.locator('#acc-info-h').waitFor();
+    await repA.page.locator('#acc-contacts-h').waitFor();
+    await repA.page.waitForTimeout(300);
+    assert(await repA.page.locator('#acc-opps, [data-module="sales"]').count() === 0, 'no sales panel on the account page');
+    // Nothing in the global search or the New menu.
+    await repA.page.locator('#global-search').fill(`East Trading ${marker}`);
+    await repA.page.locator('#global-search-results [data-provider="core-accounts"] a').first().waitFor();
+    assert(await repA.page.locator('#global-search-results [data-provider="sales"]').count() === 0, 'no sales search group');
+    await repA.page.locator('#global-search').press('Escape');
+    await repA.page.locator('#new-menu-button').click();
+    await repA.page.locator('#new-menu [role=menuitem]').first().waitFor();
+    assert(await repA.page.locator('#new-menu [data-module="sales"]').count() === 0, 'no sales item in New');
     await screenshot(repA.page, 'admin-module-hidden-rep-a');
 
     await login(repB.page, userB.email, PASSWORD);
     const navB = await repB.page.locator('#sidebar').textContent();
     assert(/Opportunities/.test(navB), `rep B (other department) sees sales: ${navB}`);
-    await repB.page.goto(`${BASE}/#/sales/opportunities`);
+    await repB.page.goto(`${BASE}/#/m/sales/opportunities`);
     await repB.page.locator('#main h1', { hasText: 'Opportunities' }).waitFor();
+    const accB = await apiCall(repB.page, 'POST', '/api/v1/accounts', { name: `West Trading ${marker}` });
+    await repB.page.goto(`${BASE}/#/accounts/${accB.data.id}`);
+    await repB.page.locator('#acc-opps').waitFor();
+    await repB.page.locator('#new-menu-button').click();
+    await repB.page.locator('#new-menu [data-module="sales"]').first().waitFor();
     await screenshot(repB.page, 'admin-module-visible-rep-b');
     assertNoProblems(repA.problems, 'rep A');
     assertNoProblems(repB.problems, 'rep B');

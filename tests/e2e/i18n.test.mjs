@@ -32,6 +32,23 @@ s.test('both translation files have exactly the same keys', async () => {
   assert(diff.count > 500, `a full set of strings (${diff.count})`);
 });
 
+s.test("each module's bundle has the same keys in both languages", async () => {
+  const result = await page.evaluate(async () => {
+    const keys = (o, p = '') => Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? keys(v, `${p}${k}.`) : [`${p}${k}`]));
+    const me = await fetch('/api/v1/auth/me').then((r) => r.json());
+    const out = [];
+    for (const m of me.modules.filter((x) => x.ui)) {
+      const [en, zh] = await Promise.all(['en', 'zh-CN'].map((l) => fetch(`/plugins/${m.id}/i18n/${l}.json`).then((r) => (r.ok ? r.json() : null))));
+      if (!en && !zh) continue;
+      const a = new Set(keys(en || {})); const b = new Set(keys(zh || {}));
+      out.push({ id: m.id, count: a.size, onlyEn: [...a].filter((k) => !b.has(k)), onlyZh: [...b].filter((k) => !a.has(k)) });
+    }
+    return out;
+  });
+  assert(result.some((r) => r.id === 'sales' && r.count > 150), `the sales bundle is served: ${JSON.stringify(result.map((r) => [r.id, r.count]))}`);
+  for (const r of result) assert(!r.onlyEn.length && !r.onlyZh.length, `${r.id}: only in en ${r.onlyEn.join(', ')}; only in zh-CN ${r.onlyZh.join(', ')}`);
+});
+
 s.test('switching to zh-CN translates the whole navigation', async () => {
   await page.goto(`${BASE}/#/admin/users`);
   await page.locator('#main h1', { hasText: 'Users' }).waitFor();
@@ -71,7 +88,7 @@ s.test('currency amounts are compact in 万 on the sales pages', async () => {
   await requireEndpoint(page, 'GET /api/v1/sales/opportunities');
   const res = await apiCall(page, 'POST', '/api/v1/sales/opportunities', { name: `Line upgrade ${marker}`, account_id: accountId, amount: 1234567, expected_close_date: '2030-06-30' });
   assert(res.status === 201 || res.status === 200, `POST opportunity → ${res.status} ${JSON.stringify(res.data)}`);
-  await page.goto(`${BASE}/#/sales/opportunities?q=${encodeURIComponent(marker)}`);
+  await page.goto(`${BASE}/#/m/sales/opportunities?q=${encodeURIComponent(marker)}`);
   await page.locator('#main h1', { hasText: '商机' }).waitFor();
   await page.locator(`#opp-results[data-q="${marker}"] tbody tr`).first().waitFor();
   const total = await page.locator('#opp-total-amount .summary-value').textContent();

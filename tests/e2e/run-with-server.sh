@@ -15,6 +15,8 @@
 #                         file whose first line is `// e2e: needs demo data` always gets it
 #   ATRIUM_SERVE_ARGS     extra arguments for `atrium serve`
 #   E2E_ARTIFACTS         screenshot directory (default build/e2e-artifacts)
+# A test file with a line `// e2e: with example plugins` in its first three lines also gets the
+# SDK example plugins (build/examples/plugins, e.g. hello) on the server's plugin path.
 set -euo pipefail
 
 if [[ $# -ne 3 ]]; then
@@ -63,6 +65,15 @@ if [[ "${ATRIUM_E2E_DEMO:-0}" == 1 ]] || head -n 1 "$test_file" | grep -q '^// e
   # shellcheck disable=SC2086
   "$atrium" demo --db "$db" ${ATRIUM_DEMO_ARGS:-} >"$work/demo.log" 2>&1 \
     || { echo "run-with-server: atrium demo failed:" >&2; tail -n 40 "$work/demo.log" >&2; exit 1; }
+fi
+
+if head -n 3 "$test_file" | grep -q '^// e2e: with example plugins'; then
+  bin_dir=$(cd "$(dirname "$atrium")" && pwd)
+  if [[ ! -d "$bin_dir/../examples/plugins" ]]; then
+    echo "run-with-server: $bin_dir/../examples/plugins is missing; build the SDK example (target hello)" >&2
+    exit 2
+  fi
+  export ATRIUM_PLUGIN_PATH="${ATRIUM_PLUGIN_PATH:-$(cd "$bin_dir/../plugins" && pwd)}:$(cd "$bin_dir/../examples/plugins" && pwd)"
 fi
 
 # Start from the repository root so a relative default web root resolves.

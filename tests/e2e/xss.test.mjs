@@ -44,7 +44,7 @@ s.test('the chart tooltip on the opportunity page shows the name as text', async
   const res = await apiCall(page, 'POST', '/api/v1/sales/opportunities', { name: `Deal ${marker}`, account_id: accountId, amount: 888000, expected_close_date: '2031-03-31' });
   assert(res.status === 201 || res.status === 200, `POST opportunity → ${res.status} ${JSON.stringify(res.data)}`);
   oppId = res.data.id;
-  await page.goto(`${BASE}/#/sales/opportunities?q=${encodeURIComponent(marker)}`);
+  await page.goto(`${BASE}/#/m/sales/opportunities?q=${encodeURIComponent(marker)}`);
   await page.locator(`#opp-results[data-q="${marker}"] tbody tr`).first().waitFor();
   assert(await page.locator('#opp-results tbody .account-link').first().textContent() === evil, 'opportunity list shows the account name literally');
   await page.locator('#opp-account-chart[data-ready="true"] canvas').first().waitFor();
@@ -69,11 +69,11 @@ s.test('the chart tooltip on the opportunity page shows the name as text', async
 
 s.test('the opportunity detail and the board show the name as text', async () => {
   await requireEndpoint(page, 'GET /api/v1/sales/opportunities');
-  await page.goto(`${BASE}/#/sales/opportunities/${oppId}`);
+  await page.goto(`${BASE}/#/m/sales/opportunities/${oppId}`);
   await page.locator('#opp-account-link').waitFor();
   assert(await page.locator('#opp-account-link').textContent() === evil, 'detail link text is literal');
   await noXss('opportunity detail');
-  await page.goto(`${BASE}/#/sales/opportunities?view=board`);
+  await page.goto(`${BASE}/#/m/sales/opportunities?view=board`);
   await page.locator(`#pipeline-board .opp-card[data-id="${oppId}"]`).waitFor();
   assert(await page.locator(`#pipeline-board .opp-card[data-id="${oppId}"] .opp-card-account`).textContent() === evil, 'board card shows it literally');
   await noXss('board');

@@ -1,69 +1,52 @@
-// The Sales module's pages. The shell imports this module from /plugins/sales/main.js (the
-// manifest's "ui") and calls register(host); host.api talks to /api/v1/sales/….
-const t = {
-  sales: { en: 'Sales', 'zh-CN': '销售' },
-  opportunities: { en: 'Opportunities', 'zh-CN': '商机' },
-  leads: { en: 'Leads', 'zh-CN': '线索' },
-  forecast: { en: 'Forecast', 'zh-CN': '销售预测' },
-  name: { en: 'Name', 'zh-CN': '名称' },
-  account: { en: 'Account', 'zh-CN': '客户' },
-  stage: { en: 'Stage', 'zh-CN': '阶段' },
-  amount: { en: 'Amount', 'zh-CN': '金额' },
-  close: { en: 'Expected close', 'zh-CN': '预计成交' },
-  owner: { en: 'Owner', 'zh-CN': '负责人' },
-  company: { en: 'Company', 'zh-CN': '公司' },
-  source: { en: 'Source', 'zh-CN': '来源' },
-  status: { en: 'Status', 'zh-CN': '状态' },
-  score: { en: 'Score', 'zh-CN': '评分' },
-  pipeline: { en: 'Pipeline', 'zh-CN': '管道' },
-  weighted: { en: 'Weighted', 'zh-CN': '加权' },
-  commit: { en: 'Commit', 'zh-CN': '承诺' },
-  bestCase: { en: 'Best case', 'zh-CN': '最佳情况' },
-  won: { en: 'Closed won', 'zh-CN': '已赢单' },
-  quota: { en: 'Quota', 'zh-CN': '配额' },
-  total: { en: 'Total', 'zh-CN': '合计' },
-};
+// The Sales module in the browser. The shell loads this module's bundle (i18n/<locale>.json),
+// imports this file (the manifest's "ui") and calls register(host). Everything sales shows lives
+// here: its pages under #/m/sales/…, its navigation entries, its stylesheet, the opportunities
+// panel on the core account page, its global search provider and its "New…" items.
+// Old links (#/sales/leads, #/sales/opportunities/7, …) land on the same pages.
+
+import { init, t, can, api, seg, personName, PERM } from './common.js';
+import { renderLeadList } from './pages/leads.js';
+import { renderLeadDetail } from './pages/lead.js';
+import { renderOpportunities } from './pages/opportunities.js';
+import { renderOpportunityDetail } from './pages/opportunity.js';
+import { renderForecast } from './pages/forecast.js';
+import { accountOpportunitiesCard } from './pages/account-panel.js';
+import { leadDialog, opportunityDialog } from './dialogs.js';
 
 export function register(host) {
-  const { h } = host.dom;
-  const L = (k) => host.i18n.localized(t[k]);
-  const money = (v) => (v === undefined || v === null ? '—' : Number(v).toLocaleString(undefined, { maximumFractionDigits: 0 }));
-  const table = (headers, rows) =>
-    h('table', { class: 'table' }, [
-      h('thead', {}, [h('tr', {}, headers.map((x) => h('th', { text: x })))]),
-      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', { text: String(c ?? '—') }))))),
-    ]);
+  init(host);
+  host.stylesheet('sales.css');
 
-  host.nav({ path: '/', label: t.opportunities, icon: 'module' });
-  host.nav({ path: '/leads', label: t.leads, icon: 'module' });
-  host.nav({ path: '/forecast', label: t.forecast, icon: 'module' });
+  host.nav({ path: '/opportunities', label: { key: 'nav.opportunities' }, icon: 'funnel', permissions: PERM.opportunityRead });
+  host.nav({ path: '/leads', label: { key: 'nav.leads' }, icon: 'lead', permissions: PERM.leadRead });
+  host.nav({ path: '/forecast', label: { key: 'nav.forecast' }, icon: 'chart', permissions: PERM.forecastRead });
 
-  host.route('/', async ({ main, signal }) => {
-    const data = await host.api.get('/api/v1/sales/opportunities?status=open&limit=50&sort=expected_close_date', { signal });
-    main.append(
-      h('h1', { text: `${L('opportunities')} (${data.total})` }),
-      table([L('name'), L('account'), L('stage'), L('amount'), L('close'), L('owner')],
-        data.items.map((o) => [o.name, o.account_name, host.i18n.localized(o.stage_name), money(o.amount), o.expected_close_date, o.owner_name])),
-    );
+  host.route('/', () => host.navigate('/opportunities', null, { replace: true }));
+  host.route('/leads', renderLeadList, { permissions: PERM.leadRead });
+  host.route('/leads/:id', renderLeadDetail, { permissions: PERM.leadRead });
+  host.route('/opportunities', renderOpportunities, { permissions: PERM.opportunityRead });
+  host.route('/opportunities/:id', renderOpportunityDetail, { permissions: PERM.opportunityRead });
+  host.route('/forecast', renderForecast, { permissions: PERM.forecastRead });
+  // Links from before the module moved into its plugin: #/sales/<rest> → #/m/sales/<rest>.
+  host.redirect(`/${host.id}/*`, (params, rest) => `/${rest}`);
+
+  host.panel('account', ({ record, signal }) => (can(...PERM.opportunityRead) ? accountOpportunitiesCard(record, signal) : null), { order: 10 });
+
+  host.search({
+    label: { key: 'search.label' },
+    async search(q, { signal, limit }) {
+      const rows = (data) => (data && data.items) || [];
+      const [opps, leads] = await Promise.all([
+        can(...PERM.opportunityRead) ? api.get('/api/v1/sales/opportunities', { signal, query: { q, limit, status: '' } }).then(rows) : [],
+        can(...PERM.leadRead) ? api.get('/api/v1/sales/leads', { signal, query: { q, limit } }).then(rows) : [],
+      ]);
+      return [
+        ...opps.map((o) => ({ title: o.name, subtitle: [t('search.opportunity'), o.account_name].filter(Boolean).join(' · '), href: host.href(`/opportunities/${seg(o.id)}`) })),
+        ...leads.map((l) => ({ title: l.company || personName(l.first_name, l.last_name), subtitle: [t('search.lead'), personName(l.first_name, l.last_name)].filter(Boolean).join(' · '), href: host.href(`/leads/${seg(l.id)}`) })),
+      ].slice(0, limit);
+    },
   });
 
-  host.route('/leads', async ({ main, signal }) => {
-    const data = await host.api.get('/api/v1/sales/leads?limit=50&sort=score&order=desc', { signal });
-    main.append(
-      h('h1', { text: `${L('leads')} (${data.total})` }),
-      table([L('company'), L('name'), L('source'), L('status'), L('score'), L('owner')],
-        data.items.map((l) => [l.company, `${l.first_name} ${l.last_name ?? ''}`.trim(), l.source, l.status, l.score, l.owner_name])),
-    );
-  });
-
-  host.route('/forecast', async ({ main, signal }) => {
-    const data = await host.api.get('/api/v1/sales/forecast?period_type=quarter&group=team', { signal });
-    const label = (item) => (item.label && typeof item.label === 'object' ? host.i18n.localized(item.label) : item.label ?? '—');
-    const row = (name, f) => [name, money(f.pipeline), money(f.weighted_pipeline), money(f.commit), money(f.best_case), money(f.closed_won), money(f.quota)];
-    main.append(
-      h('h1', { text: `${L('forecast')} ${data.period_start} – ${data.period_end}` }),
-      table(['', L('pipeline'), L('weighted'), L('commit'), L('bestCase'), L('won'), L('quota')],
-        [...data.items.map((i) => row(label(i), i)), row(L('total'), data.total)]),
-    );
-  });
+  host.newItem({ label: { key: 'leads.new' }, icon: 'lead', permissions: PERM.leadWrite, run: () => leadDialog() });
+  host.newItem({ label: { key: 'opps.new' }, icon: 'funnel', permissions: PERM.opportunityWrite, run: () => opportunityDialog(undefined) });
 }

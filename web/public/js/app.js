@@ -3,14 +3,14 @@
 import { h, clear } from './dom.js';
 import { initI18n, onLocaleChange, t } from './i18n.js';
 import { onUnauthorized } from './api.js';
-import { loadSession, session, clearSession, can, modules, PERM } from './session.js';
+import { loadSession, session, clearSession, can, modules, hasModule, PERM } from './session.js';
 import { route, setNotFound, setGuard, start, render, navigate, parseHash, href } from './router.js';
 import { mountPage, rebuildShell, destroyShell, homeHash, focusHeading } from './shell.js';
 import { loadPluginUis, pluginStatus } from './plugins.js';
 import { pageHeader, emptyState, errorState, toastError } from './ui.js';
 import { renderLogin } from './pages/login.js';
 import { renderAccountList, renderAccountDetail, renderAccountForm } from './pages/accounts.js';
-import { renderContactList } from './pages/contacts.js';
+import { renderContactList, renderContactDetail } from './pages/contacts.js';
 import { renderPlugins } from './pages/admin-plugins.js';
 import { renderDashboardList, renderDashboard } from './pages/dashboards.js';
 import { renderDashboardBuilder } from './pages/dashboard-builder.js';
@@ -21,7 +21,6 @@ import { renderDepartments } from './pages/admin-departments.js';
 import { renderRoleList, renderRoleForm } from './pages/admin-roles.js';
 import { renderModules } from './pages/admin-modules.js';
 import { renderAudit } from './pages/admin-audit.js';
-import { renderLeadList, renderLeadDetail, renderOpportunities, renderOpportunityDetail, renderForecast } from './pages/sales.js';
 
 /** Wraps a page renderer: mounts the frame, passes `main`, focuses the heading when done. */
 function page(renderer, permissions) {
@@ -37,6 +36,11 @@ function page(renderer, permissions) {
     if (main.isConnected) focusHeading(main);
     return cleanup;
   };
+}
+
+function notFoundPage(main) {
+  main.appendChild(pageHeader(t('errors.not_found_title')));
+  main.appendChild(emptyState(t('errors.not_found'), null, h('a', { href: homeHash(), class: 'btn', text: t('common.go_home') })));
 }
 
 function registerRoutes() {
@@ -56,6 +60,7 @@ function registerRoutes() {
   route('/accounts/:id', page(renderAccountDetail, PERM.accountRead));
   route('/accounts/:id/edit', page(renderAccountForm, PERM.accountUpdate));
   route('/contacts', page(renderContactList, PERM.contactRead));
+  route('/contacts/:id', page(renderContactDetail, PERM.contactRead));
   route('/admin/plugins', page(renderPlugins, PERM.pluginAdmin));
   route('/admin/users', page(renderUserList, PERM.userRead));
   route('/admin/users/new', page(renderUserForm, PERM.userWrite));
@@ -67,34 +72,21 @@ function registerRoutes() {
   route('/admin/modules', page(renderModules, PERM.moduleAdmin));
   route('/admin/audit', page(renderAudit, PERM.auditRead));
   route('/profile', page(renderProfile));
-  // Sales module pages (built in; reachable only while the module is enabled for the user).
-  const sales = { module: 'sales' };
-  route('/sales/leads', page(renderLeadList, PERM.leadRead), sales);
-  route('/sales/leads/:id', page(renderLeadDetail, PERM.leadRead), sales);
-  route('/sales/opportunities', page(renderOpportunities, PERM.opportunityRead), sales);
-  route('/sales/opportunities/:id', page(renderOpportunityDetail, PERM.opportunityRead), sales);
-  route('/sales/forecast', page(renderForecast, PERM.forecastRead), sales);
-  // Old links to the plugin's own pages land on the built-in ones.
-  route('/m/sales/*', ({ path }) => {
-    const rest = path.slice('/m/sales/'.length);
-    navigate(rest.startsWith('leads') ? '/sales/leads' : rest.startsWith('forecast') ? '/sales/forecast' : '/sales/opportunities', null, { replace: true });
-  }, sales);
   // A module whose UI did not load (or has no page at its root) gets a status page.
   route('/m/:module/*', page(({ params, main }) => {
+    // A module not enabled for this user (or not installed) leaves no trace: not found.
+    if (!hasModule(params.module)) { notFoundPage(main); return; }
     const status = pluginStatus(params.module);
     main.appendChild(pageHeader(t('modules.title')));
     main.appendChild(status && !status.ok
       ? errorState({ message: t('modules.load_failed') })
       : emptyState(t('modules.no_page')));
   }));
-  setNotFound(page(({ main }) => {
-    main.appendChild(pageHeader(t('errors.not_found_title')));
-    main.appendChild(emptyState(t('errors.not_found'), null, h('a', { href: homeHash(), class: 'btn', text: t('common.go_home') })));
-  }));
+  setNotFound(page(({ main }) => notFoundPage(main)));
 }
 
 async function afterSignIn(next) {
-  await loadPluginUis(mountPage);
+  await loadPluginUis(page);
   rebuildShell();
   const target = typeof next === 'string' && next.startsWith('/') && !next.startsWith('/login') ? next : homeHash().slice(1);
   const { path, query } = parseHash(`#${target}`);
@@ -155,7 +147,7 @@ async function boot() {
 
   try {
     await loadSession();
-    await loadPluginUis(mountPage);
+    await loadPluginUis(page);
   } catch (err) {
     if (err.status !== 401) console.warn('session check failed', err);
     clearSession();

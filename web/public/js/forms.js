@@ -1,4 +1,4 @@
-// Form helpers shared by the admin and sales pages: labelled fields with an error slot, server
+// Form helpers shared by the admin pages and the modules' pages (host.forms): labelled fields with an error slot, server
 // field errors ({"error":{"fields":{name: message}}}) shown beside the inputs, and the common
 // handling of 409 (stale version) and 422 (validation) answers.
 

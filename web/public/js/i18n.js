@@ -9,6 +9,9 @@ let messages = {};
 let fallback = {};
 const listeners = new Set();
 const cache = new Map();
+// Plugin bundles: id → {base, messages: Map(locale → dict)}. A plugin's keys resolve in its own
+// bundle (active locale, then English) before the core's.
+const bundles = new Map();
 
 function detectLocale() {
   try {
@@ -39,8 +42,36 @@ export function hasStoredLocale() {
   try { return LOCALES.includes(localStorage.getItem(STORAGE_KEY)); } catch { return false; }
 }
 
+/** Fetches one plugin bundle; a missing file (404) is an empty bundle, not an error. */
+async function fetchBundle(base, loc) {
+  try {
+    const res = await fetch(`${base}/i18n/${loc}.json`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!res.ok) return {};
+    const data = await res.json();
+    return data && typeof data === 'object' ? data : {};
+  } catch (err) {
+    console.warn(`i18n bundle ${base} ${loc}`, err);
+    return {};
+  }
+}
+
+async function loadBundle(entry, loc) {
+  if (!entry.messages.has(loc)) entry.messages.set(loc, await fetchBundle(entry.base, loc));
+}
+
+/**
+ * Registers plugin `id`'s bundle, served at `${base}/i18n/<locale>.json`, and loads English and the
+ * active locale. Later locale switches load the plugin's file before pages re-render.
+ */
+export async function registerBundle(id, base) {
+  const entry = bundles.get(id) || { base, messages: new Map() };
+  bundles.set(id, entry);
+  await Promise.all([loadBundle(entry, 'en'), loadBundle(entry, locale)]);
+}
+
 export async function setLocale(loc, { persist = true } = {}) {
   if (!LOCALES.includes(loc)) loc = 'en';
+  await Promise.all([...bundles.values()].map((entry) => loadBundle(entry, loc)));
   messages = loc === 'en' ? fallback : await loadMessages(loc);
   locale = loc;
   formatters.clear();
@@ -73,23 +104,61 @@ export function has(key) {
  * A `count` param selects `key.one` / `key.other` when the key is a plural object.
  */
 export function t(key, params) {
-  let text;
-  if (params && typeof params.count === 'number') {
-    const rule = pluralRules().select(params.count);
-    text = lookup(messages, `${key}.${rule}`) ?? lookup(messages, `${key}.other`)
-      ?? lookup(fallback, `${key}.${rule}`) ?? lookup(fallback, `${key}.other`);
-  }
-  text = text ?? lookup(messages, key) ?? lookup(fallback, key);
-  if (text === undefined) {
-    console.warn('missing translation', key);
-    return key;
-  }
+  return translate([messages, fallback], key, params);
+}
+
+/** The dictionaries a plugin's key is looked up in: its bundle (locale, English), then the core. */
+function chain(id) {
+  const entry = id ? bundles.get(id) : null;
+  if (!entry) return [messages, fallback];
+  return [entry.messages.get(locale) || {}, entry.messages.get('en') || {}, messages, fallback];
+}
+
+/** Looks `key` up in plugin `id`'s bundle first, then in the core's (see t). */
+export function tFor(id, key, params) {
+  return translate(chain(id), key, params);
+}
+
+/** True if plugin `id`'s bundle or the core has `key`. */
+export function hasFor(id, key) {
+  return chain(id).some((dict) => lookup(dict, key) !== undefined);
+}
+
+/** The raw template for `key` in plugin `id`'s bundle only (no core fallback), or undefined. */
+export function ownText(id, key) {
+  const entry = bundles.get(id);
+  if (!entry) return undefined;
+  return lookup(entry.messages.get(locale) || {}, key) ?? lookup(entry.messages.get('en') || {}, key);
+}
+
+/** Replaces {name} placeholders with params (numbers formatted per locale). */
+export function fill(text, params) {
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (m, name) => {
     if (!(name in params)) return m;
     const v = params[name];
     return typeof v === 'number' ? formatNumber(v) : String(v ?? '');
   });
+}
+
+function translate(dicts, key, params) {
+  let text;
+  if (params && typeof params.count === 'number') {
+    const rule = pluralRules().select(params.count);
+    for (const dict of dicts) {
+      text = lookup(dict, `${key}.${rule}`) ?? lookup(dict, `${key}.other`);
+      if (text !== undefined) break;
+    }
+  }
+  for (const dict of dicts) {
+    if (text !== undefined) break;
+    text = lookup(dict, key);
+  }
+  if (text === undefined) {
+    console.warn('missing translation', key);
+    return key;
+  }
+  return fill(text, params);
 }
 
 /** Picks the active locale's text from a {"en":…, "zh-CN":…} object (or returns a string as is). */

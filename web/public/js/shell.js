@@ -2,12 +2,11 @@
 // modules and permissions, and the <main> region pages render into.
 
 import { h, icon, clear, replace } from './dom.js';
-import { t, getLocale, setLocale, LOCALES, localized } from './i18n.js';
+import { t, getLocale, setLocale, LOCALES, localized, personName } from './i18n.js';
 import { api } from './api.js';
-import { session, currentUser, can, modules, PERM, clearSession, hasModule } from './session.js';
+import { session, currentUser, can, modules, PERM, clearSession } from './session.js';
 import { currentRoute, navigate } from './router.js';
-import { pluginNavItems } from './plugins.js';
-import { salesNavItems } from './pages/sales.js';
+import { pluginNavItems, searchProviders, newItems } from './plugins.js';
 import { toastError } from './ui.js';
 
 let frame = null; // { root, main, nav }
@@ -55,7 +54,7 @@ function adminItems() {
 
 /** First page the user may open (used after login and for "#/"). */
 export function homeHash() {
-  const first = navItems()[0] || (hasModule('sales') ? salesNavItems()[0] : null) || pluginNavItems()[0] || adminItems()[0];
+  const first = navItems()[0] || pluginNavItems()[0] || adminItems()[0];
   return first ? first.href : '#/profile';
 }
 
@@ -67,7 +66,7 @@ function buildNav() {
   const groups = [];
   const main = navItems();
   if (main.length) groups.push(h('ul', { class: 'nav-group' }, main.map(navLink)));
-  const moduleItems = [...(hasModule('sales') ? salesNavItems() : []), ...pluginNavItems()];
+  const moduleItems = pluginNavItems();
   if (moduleItems.length) {
     groups.push(h('p', { class: 'nav-heading', id: 'nav-h-modules', text: t('nav.modules') }));
     groups.push(h('ul', { class: 'nav-group', 'aria-labelledby': 'nav-h-modules' }, moduleItems.map(navLink)));
@@ -79,6 +78,103 @@ function buildNav() {
   }
   if (!groups.length) groups.push(h('p', { class: 'nav-empty', text: t('nav.nothing') }));
   return groups;
+}
+
+// ---- global search: the core's accounts and contacts plus each enabled module's provider ----
+
+function coreSearchProviders() {
+  const list = [];
+  const rows = (data) => (data && data.items) || [];
+  if (can(...PERM.accountRead)) {
+    list.push({ module: 'core-accounts', label: () => t('nav.accounts'), search: async (q, { signal, limit }) => rows(await api.get('/api/v1/accounts', { signal, query: { q, limit } }))
+      .map((a) => ({ title: a.name || t('accounts.unnamed'), subtitle: [a.industry, a.city].filter(Boolean).join(' · '), href: `#/accounts/${encodeURIComponent(a.id)}` })) });
+  }
+  if (can(...PERM.contactRead)) {
+    list.push({ module: 'core-contacts', label: () => t('nav.contacts'), search: async (q, { signal, limit }) => rows(await api.get('/api/v1/contacts', { signal, query: { q, limit } }))
+      .map((c) => ({ title: personName(c.first_name, c.last_name) || c.email || `#${c.id}`, subtitle: c.account_name || c.email || '', href: `#/contacts/${encodeURIComponent(c.id)}` })) });
+  }
+  return list;
+}
+
+function globalSearch() {
+  const input = h('input', {
+    type: 'search', id: 'global-search', class: 'global-search-input', placeholder: t('search.placeholder'), autocomplete: 'off',
+    role: 'combobox', 'aria-expanded': 'false', 'aria-controls': 'global-search-results', 'aria-label': t('search.label'),
+  });
+  const panel = h('div', { class: 'search-results', id: 'global-search-results', hidden: true, role: 'region', 'aria-label': t('search.results') });
+  let controller = null;
+  let timer = 0;
+  const close = () => { panel.hidden = true; input.setAttribute('aria-expanded', 'false'); };
+  const run = async () => {
+    const q = input.value.trim();
+    if (controller) controller.abort();
+    if (q.length < 2) { close(); return; }
+    const mine = new AbortController();
+    controller = mine;
+    const providers = [...coreSearchProviders(), ...searchProviders()];
+    panel.hidden = false;
+    input.setAttribute('aria-expanded', 'true');
+    panel.setAttribute('aria-busy', 'true');
+    replace(panel, h('p', { class: 'muted small search-status', text: t('search.searching') }));
+    const groups = await Promise.all(providers.map(async (p) => {
+      try {
+        const items = await p.search(q, { signal: mine.signal, limit: 5 });
+        return { p, items: Array.isArray(items) ? items.slice(0, 5) : [] };
+      } catch (err) {
+        if (err.name !== 'AbortError') console.warn(`search provider ${p.module}`, err);
+        return { p, items: [] };
+      }
+    }));
+    if (controller !== mine) return;
+    panel.setAttribute('aria-busy', 'false');
+    const found = groups.filter((g) => g.items.length);
+    replace(panel, found.length ? found.map(({ p, items }) => h('section', { class: 'search-group', dataset: { provider: p.module } },
+      h('h2', { class: 'search-group-title', text: p.label() }),
+      h('ul', null, items.map((it) => h('li', null, h('a', { href: it.href, class: 'search-hit' },
+        h('span', { class: 'search-hit-title', text: it.title || '' }),
+        it.subtitle ? h('span', { class: 'muted small', text: it.subtitle }) : null))))))
+      : h('p', { class: 'muted small search-status', id: 'global-search-none', text: t('search.none', { q }) }));
+  };
+  input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(run, 250); });
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') { ev.preventDefault(); clearTimeout(timer); run(); }
+    if (ev.key === 'Escape') { close(); }
+    if (ev.key === 'ArrowDown') { const first = panel.querySelector('a'); if (first) { ev.preventDefault(); first.focus(); } }
+  });
+  panel.addEventListener('click', (ev) => { if (ev.target.closest('a')) { close(); input.value = ''; } });
+  panel.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') { close(); input.focus(); } });
+  return h('div', { class: 'global-search', role: 'search' }, icon('search'), input, panel);
+}
+
+// ---- "New…": the core's records and each enabled module's items ------------------------------
+
+function newMenu() {
+  const items = [];
+  if (can(...PERM.accountCreate)) items.push({ module: 'core', label: () => t('accounts.new'), icon: 'plus', run: () => navigate('/accounts/new') });
+  items.push(...newItems());
+  if (!items.length) return null;
+  const button = h('button', { type: 'button', class: 'btn btn-sm', id: 'new-menu-button', 'aria-haspopup': 'true', 'aria-expanded': 'false', 'aria-controls': 'new-menu' },
+    icon('plus'), h('span', { text: t('shell.new') }));
+  const menu = h('div', { class: 'menu new-menu', id: 'new-menu', role: 'menu', hidden: true, 'aria-labelledby': 'new-menu-button' },
+    items.map((it, i) => {
+      const el = h('button', { type: 'button', class: 'menu-item', role: 'menuitem', dataset: { module: it.module, index: String(i) } }, icon(it.icon || 'plus'), it.label());
+      el.addEventListener('click', () => { setOpen(false); it.run(); });
+      return el;
+    }));
+  function setOpen(open) {
+    menu.hidden = !open;
+    button.setAttribute('aria-expanded', String(open));
+    if (open) (menu.querySelector('[role=menuitem]') || menu).focus();
+  }
+  button.addEventListener('click', () => setOpen(menu.hidden));
+  menu.addEventListener('keydown', (ev) => {
+    const list = [...menu.querySelectorAll('[role=menuitem]')];
+    const i = list.indexOf(document.activeElement);
+    if (ev.key === 'Escape') { setOpen(false); button.focus(); }
+    else if (ev.key === 'ArrowDown') { ev.preventDefault(); list[(i + 1) % list.length].focus(); }
+    else if (ev.key === 'ArrowUp') { ev.preventDefault(); list[(i - 1 + list.length) % list.length].focus(); }
+  });
+  return h('div', { class: 'new' }, button, menu);
 }
 
 function userMenu() {
@@ -173,7 +269,9 @@ function buildShell() {
     h('header', { class: 'topbar' },
       toggle,
       h('a', { href: homeHash(), class: 'brand' }, h('img', { src: '/img/favicon.svg', alt: '', width: '24', height: '24' }), h('span', { text: t('app.name') })),
+      globalSearch(),
       h('div', { class: 'topbar-spacer' }),
+      newMenu(),
       languageSelect({ id: 'shell-lang' }),
       userMenu()),
     nav,
@@ -190,11 +288,13 @@ function buildShell() {
 document.addEventListener('atrium:navigate', highlightNav);
 // One listener for the page's lifetime: a click outside the user menu closes it.
 document.addEventListener('click', (ev) => {
-  const menu = document.getElementById('user-menu');
-  if (!menu || menu.hidden || ev.target.closest('.user')) return;
-  menu.hidden = true;
-  const button = document.getElementById('user-menu-button');
-  if (button) button.setAttribute('aria-expanded', 'false');
+  for (const [menuId, buttonId, owner] of [['user-menu', 'user-menu-button', '.user'], ['new-menu', 'new-menu-button', '.new'], ['global-search-results', 'global-search', '.global-search']]) {
+    const menu = document.getElementById(menuId);
+    if (!menu || menu.hidden || ev.target.closest(owner)) continue;
+    menu.hidden = true;
+    const button = document.getElementById(buttonId);
+    if (button) button.setAttribute('aria-expanded', 'false');
+  }
 });
 
 /** Moves focus to the page heading after a navigation (screen readers announce the new page). */

@@ -1,4 +1,4 @@
-// A self-contained ECharts chart for pages outside the dashboard grid (sales pages): created in a
+// A self-contained ECharts chart for pages outside the dashboard grid (module pages): created in a
 // host element, resized with it, disposed by the page's cleanup. Tooltips are HTML, so every value
 // that reaches one goes through escapeHtml (see tip() below); everything else is canvas text.
 

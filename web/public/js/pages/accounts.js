@@ -1,14 +1,16 @@
 // Accounts: list (search, sort, paging; state kept in the URL), detail with contacts and
 // timeline, create / edit form with server-side validation and optimistic-locking conflicts.
 
-import { h, icon, replace, debounce, safeHttpUrl } from '../dom.js';
+import { h, icon, replace, safeHttpUrl } from '../dom.js';
 import { t, formatDate, formatDateTime, formatRelative, formatNumber, personName } from '../i18n.js';
 import { api, seg } from '../api.js';
-import { can, PERM, fieldDenied, hasModule } from '../session.js';
-import { accountOpportunitiesCard } from './sales.js';
-import { updateQuery, navigate, href } from '../router.js';
-import { pageHeader, dataTable, pager, loadingState, emptyState, errorState, toast, toastError, confirmDialog, chip } from '../ui.js';
+import { can, PERM, fieldDenied } from '../session.js';
+import { navigate, href } from '../router.js';
+import { pageHeader, dataTable, loadingState, emptyState, errorState, toast, toastError, confirmDialog } from '../ui.js';
 import { focusHeading } from '../shell.js';
+import { listController, searchBox } from '../list.js';
+import { slotPanels } from '../plugins.js';
+import { timelineItem } from '../timeline.js';
 
 const SORTABLE = ['name', 'industry', 'region', 'country', 'city', 'updated_at', 'created_at'];
 const FIELDS = ['name', 'industry', 'size_band', 'employees', 'region', 'country', 'city', 'website', 'phone'];
@@ -29,127 +31,40 @@ function phoneLink(value) {
 // ---- list -----------------------------------------------------------------------------------
 
 export function renderAccountList({ main, query, signal }) {
-  const state = {
-    q: query.q || '',
-    sort: SORTABLE.includes(query.sort) ? query.sort : 'name',
-    order: query.order === 'desc' ? 'desc' : 'asc',
-    offset: Math.max(0, Number(query.offset) || 0),
-    limit: [25, 50, 100].includes(Number(query.limit)) ? Number(query.limit) : 50,
-  };
   const actions = [];
   if (can(...PERM.accountCreate)) {
     actions.push(h('a', { href: '#/accounts/new', class: 'btn btn-primary', id: 'account-new' }, icon('plus'), t('accounts.new')));
   }
-  const search = h('input', { type: 'search', id: 'account-search', value: state.q, placeholder: t('accounts.search_placeholder'), autocomplete: 'off' });
-  const results = h('section', { class: 'card', 'aria-labelledby': 'accounts-results-h' }, h('h2', { id: 'accounts-results-h', class: 'sr-only', text: t('accounts.results') }));
+  const search = searchBox({ id: 'account-search', value: query.q || '', placeholder: t('accounts.search_placeholder'), label: t('accounts.search') });
   const body = h('div', { id: 'account-results' });
-  results.appendChild(body);
   main.append(
     pageHeader(t('accounts.title'), { actions }),
-    h('div', { class: 'toolbar', role: 'search' },
-      h('label', { for: 'account-search', class: 'sr-only', text: t('accounts.search') }),
-      h('span', { class: 'search-box' }, icon('search'), search)),
-    results);
-
-  let controller = null;
-  const load = async () => {
-    updateQuery({ q: state.q, sort: state.sort !== 'name' ? state.sort : '', order: state.order !== 'asc' ? state.order : '', offset: state.offset || '', limit: state.limit !== 50 ? state.limit : '' });
-    if (controller) controller.abort();
-    const mine = new AbortController();
-    controller = mine;
-    signal.addEventListener('abort', () => mine.abort(), { once: true });
-    body.setAttribute('aria-busy', 'true');
-    if (!body.firstChild) body.appendChild(loadingState());
-    try {
-      const data = await api.get('/api/v1/accounts', {
-        signal: mine.signal,
-        query: { limit: state.limit, offset: state.offset, sort: state.sort, order: state.order, q: state.q },
-      });
-      const items = (data && data.items) || [];
-      body.dataset.q = state.q;
-      body.dataset.sort = `${state.sort}:${state.order}`;
-      const total = Number.isFinite(data && data.total) ? data.total : items.length;
-      if (items.length === 0 && state.offset > 0 && total > 0) { state.offset = 0; load(); return; }
-      if (items.length === 0) {
-        replace(body, emptyState(state.q ? t('accounts.no_match', { q: state.q }) : t('accounts.none'),
-          state.q ? t('common.try_other_search') : null));
-      } else {
-        replace(body,
-          dataTable({
-            caption: t('accounts.title'),
-            columns: [
-              { key: 'name', label: t('accounts.fields.name'), sortable: true, header: true, render: (r) => h('a', { href: `#/accounts/${seg(r.id)}`, text: r.name || t('accounts.unnamed') }) },
-              { key: 'industry', label: t('accounts.fields.industry'), sortable: true },
-              { key: 'region', label: t('accounts.fields.region'), sortable: true },
-              { key: 'city', label: t('accounts.fields.city'), sortable: true, render: (r) => [r.city, r.country].filter(Boolean).join(', ') },
-              fieldDenied('core.account.phone') ? null : { key: 'phone', label: t('accounts.fields.phone'), render: (r) => phoneLink(r.phone) },
-              { key: 'updated_at', label: t('accounts.fields.updated_at'), sortable: true, render: (r) => h('time', { datetime: r.updated_at || '', title: formatDateTime(r.updated_at), text: formatRelative(r.updated_at) }) },
-            ],
-            rows: items,
-            sort: { key: state.sort, order: state.order },
-            onSort: (key, order) => { state.sort = key; state.order = order; state.offset = 0; load(); },
-            onRowClick: (row) => navigate(`/accounts/${row.id}`),
-          }),
-          pager({ offset: state.offset, limit: state.limit, total, onChange: (offset, limit) => { state.offset = offset; state.limit = limit; load(); } }));
-      }
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      replace(body, errorState(err, load));
-    } finally {
-      if (controller === mine) body.setAttribute('aria-busy', 'false');
-    }
-  };
-  const onSearch = debounce(() => { state.q = search.value.trim(); state.offset = 0; load(); }, 300);
-  search.addEventListener('input', onSearch);
-  search.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { onSearch.cancel(); state.q = search.value.trim(); state.offset = 0; load(); } });
-  load();
-  return () => { onSearch.cancel(); if (controller) controller.abort(); };
+    h('div', { class: 'toolbar', role: 'search' }, search.nodes),
+    h('section', { class: 'card', 'aria-labelledby': 'accounts-results-h' }, h('h2', { id: 'accounts-results-h', class: 'sr-only', text: t('accounts.results') }), body));
+  const list = listController({
+    body, signal, query, endpoint: '/api/v1/accounts',
+    sort: { keys: SORTABLE, key: 'name', order: 'asc' },
+    caption: t('accounts.title'),
+    empty: (state) => emptyState(state.q ? t('accounts.no_match', { q: state.q }) : t('accounts.none'), state.q ? t('common.try_other_search') : null),
+    columns: () => [
+      { key: 'name', label: t('accounts.fields.name'), sortable: true, header: true, render: (r) => h('a', { href: `#/accounts/${seg(r.id)}`, text: r.name || t('accounts.unnamed') }) },
+      { key: 'industry', label: t('accounts.fields.industry'), sortable: true },
+      { key: 'region', label: t('accounts.fields.region'), sortable: true },
+      { key: 'city', label: t('accounts.fields.city'), sortable: true, render: (r) => [r.city, r.country].filter(Boolean).join(', ') },
+      fieldDenied('core.account.phone') ? null : { key: 'phone', label: t('accounts.fields.phone'), render: (r) => phoneLink(r.phone) },
+      { key: 'updated_at', label: t('accounts.fields.updated_at'), sortable: true, render: (r) => h('time', { datetime: r.updated_at || '', title: formatDateTime(r.updated_at), text: formatRelative(r.updated_at) }) },
+    ],
+    onRowClick: (row) => navigate(`/accounts/${row.id}`),
+  });
+  list.bindSearch(search.input);
+  list.load();
+  return () => list.dispose();
 }
 
 // ---- detail ---------------------------------------------------------------------------------
 
 function definition(label, value) {
   return [h('dt', { text: label }), h('dd', null, value === null || value === undefined || value === '' ? '—' : value)];
-}
-
-const KIND_CHIP = {
-  note: 'neutral', call: 'info', email: 'info', meeting: 'info', task: 'amber', stage_change: 'green',
-  account_created: 'green', contact_created: 'green', account_updated: 'info', contact_updated: 'info',
-  account_deleted: 'red', contact_deleted: 'red',
-};
-
-function translated(key, fallback) {
-  const text = t(key);
-  return text === key ? fallback : text;
-}
-
-/** Timeline body: text as is; an object of field → value (the record's new values) as a list. */
-function timelineBody(item) {
-  const body = item.body;
-  if (body === null || body === undefined || body === '') return null;
-  if (typeof body !== 'object') return h('p', { class: 'timeline-body', text: String(body) });
-  const entity = { contact: 'contacts', 'sales.opportunity': 'sales.opps', 'sales.lead': 'sales.leads' }[item.entity_type] || 'accounts';
-  const entries = Object.entries(body).filter(([k]) => k !== 'owner_id' && k !== 'department_id');
-  if (!entries.length) return null;
-  return h('dl', { class: 'timeline-fields' }, entries.map(([k, v]) => [
-    h('dt', { text: translated(`${entity}.fields.${k}`, k) }),
-    h('dd', { text: v === null || v === undefined || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v) }),
-  ]));
-}
-
-function timelineItem(item) {
-  const kindKey = String(item.kind || '').replace(/[^\w]+/g, '_');
-  const kindLabel = translated(`timeline.kinds.${kindKey}`, String(item.kind || ''));
-  const title = translated(`timeline.titles.${kindKey}`, item.title || '');
-  return h('li', { class: 'timeline-item' },
-    h('div', { class: 'timeline-marker', 'aria-hidden': 'true' }),
-    h('div', { class: 'timeline-content' },
-      h('div', { class: 'timeline-head' },
-        chip(kindLabel, KIND_CHIP[kindKey] || 'neutral'),
-        h('strong', { class: 'timeline-title', text: title }),
-        h('time', { datetime: item.occurred_at || '', title: formatDateTime(item.occurred_at), class: 'muted', text: formatRelative(item.occurred_at) })),
-      timelineBody(item),
-      h('p', { class: 'muted small', text: [item.source ? t('timeline.source', { source: translated(`timeline.sources.${item.source}`, item.source) }) : '', (item.actor_name || item.actor_id) ? t('timeline.actor', { name: item.actor_name || `#${item.actor_id}` }) : ''].filter(Boolean).join(' · ') })));
 }
 
 export async function renderAccountDetail({ main, params, signal }) {
@@ -204,7 +119,8 @@ export async function renderAccountDetail({ main, params, signal }) {
           definition(t('accounts.fields.updated_at'), formatDateTime(account.updated_at)))),
       h('section', { class: 'card span-2', 'aria-labelledby': 'acc-contacts-h' },
         h('h2', { id: 'acc-contacts-h', text: t('accounts.contacts') }), contactsBody),
-      hasModule('sales') && can(...PERM.opportunityRead) ? accountOpportunitiesCard(account, signal) : null,
+      // Each enabled module's panel (e.g. a module's records of this account).
+      slotPanels('account', { record: account, signal }),
       h('section', { class: 'card span-3', 'aria-labelledby': 'acc-timeline-h' },
         h('h2', { id: 'acc-timeline-h' }, icon('timeline'), t('accounts.timeline')), timelineBody)));
 
@@ -216,7 +132,7 @@ export async function renderAccountDetail({ main, params, signal }) {
       replace(contactsBody, items.length === 0 ? emptyState(t('contacts.none_for_account')) : dataTable({
         caption: t('accounts.contacts'),
         columns: [
-          { key: 'name', label: t('contacts.fields.name'), header: true, render: (r) => personName(r.first_name, r.last_name) },
+          { key: 'name', label: t('contacts.fields.name'), header: true, render: (r) => h('a', { href: `#/contacts/${seg(r.id)}`, text: personName(r.first_name, r.last_name) || `#${r.id}` }) },
           { key: 'title', label: t('contacts.fields.title') },
           { key: 'email', label: t('contacts.fields.email'), render: (r) => (r.email ? h('a', { href: `mailto:${r.email}`, text: r.email }) : '—') },
           { key: 'phone', label: t('contacts.fields.phone'), render: (r) => phoneLink(r.phone) },

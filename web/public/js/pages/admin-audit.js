@@ -63,9 +63,20 @@ export async function renderAudit({ main, query, signal }) {
     h('div', { class: 'filter-buttons' }, clearBtn, apply),
     h('datalist', { id: 'audit-actors' }),
     h('datalist', { id: 'audit-actions' }, ['login', 'logout', 'login_failed', 'create', 'update', 'delete', 'admin.user.update', 'admin.role.create', 'admin.role.update', 'admin.audit.export', 'module.enable', 'module.disable'].map((v) => h('option', { value: v }))),
-    h('datalist', { id: 'audit-entity-types' }, ['user', 'role', 'session', 'department', 'account', 'contact', 'module', 'plugin', 'sales.lead', 'sales.opportunity'].map((v) => h('option', { value: v }))));
+    h('datalist', { id: 'audit-entity-types' }));
   main.append(pageHeader(t('admin.audit.title'), { subtitle: t('admin.audit.subtitle'), actions: [csv] }), filterForm, summary,
     h('section', { class: 'card', 'aria-label': t('admin.audit.results') }, body));
+
+  // Entity type suggestions: the core's, plus every type the server's audit rows name (modules'
+  // types such as "<module>.<entity>" come from the data, not from a list in the core).
+  const entityTypes = new Set(['user', 'role', 'session', 'department', 'account', 'contact', 'module', 'plugin']);
+  const showEntityTypes = (items) => {
+    for (const it of items || []) if (it && typeof it.entity_type === 'string' && it.entity_type) entityTypes.add(it.entity_type);
+    const list = filterForm.querySelector('#audit-entity-types');
+    if (list) replace(list, [...entityTypes].sort().map((v) => h('option', { value: v })));
+  };
+  showEntityTypes([]);
+  api.get('/api/v1/admin/audit', { signal, query: { limit: 200 } }).then((data) => showEntityTypes(data && data.items)).catch(() => {});
 
   // Actor suggestions: the users this administrator can see (id as the value, name as the label).
   if (can(...PERM.userRead)) {
@@ -98,6 +109,7 @@ export async function renderAudit({ main, query, signal }) {
     try {
       const data = await api.get('/api/v1/admin/audit', { signal: mine.signal, query: { ...filterQuery(), limit: state.limit, offset: state.offset } });
       const items = (data && data.items) || [];
+      showEntityTypes(items);
       const total = Number.isFinite(data && data.total) ? data.total : items.length;
       summary.textContent = t('admin.audit.total', { count: total });
       body.dataset.total = String(total);

@@ -3,12 +3,13 @@
 // /api/v1/admin/users, GET/PUT /api/v1/admin/users/{id} (with version), POST …/{id}/disable,
 // POST …/{id}/reset-password {"password"}.
 
-import { h, icon, replace, debounce } from '../dom.js';
+import { h, icon, replace } from '../dom.js';
 import { t, formatRelative, formatDateTime, LOCALES } from '../i18n.js';
 import { api, seg } from '../api.js';
 import { can, PERM, currentUser } from '../session.js';
-import { updateQuery, navigate, href } from '../router.js';
-import { pageHeader, dataTable, pager, loadingState, emptyState, errorState, toast, toastError, confirmDialog, openDialog, chip } from '../ui.js';
+import { navigate, href } from '../router.js';
+import { listController, searchBox } from '../list.js';
+import { pageHeader, loadingState, emptyState, errorState, toast, toastError, confirmDialog, openDialog, chip } from '../ui.js';
 import { focusHeading } from '../shell.js';
 import { createForm, textInput, selectInput } from '../forms.js';
 import { loadDepartmentTree, departmentName, departmentOptions, unavailableOr, roleLabel } from './admin-common.js';
@@ -16,86 +17,51 @@ import { loadDepartmentTree, departmentName, departmentOptions, unavailableOr, r
 // ---- list -----------------------------------------------------------------------------------
 
 export async function renderUserList({ main, query, signal }) {
-  const state = {
-    q: query.q || '',
-    department_id: /^\d+$/.test(query.department_id || '') ? query.department_id : '',
-    active: ['true', 'false'].includes(query.active) ? query.active : '',
-    offset: Math.max(0, Number(query.offset) || 0),
-    limit: [25, 50, 100].includes(Number(query.limit)) ? Number(query.limit) : 50,
-  };
   const actions = can(...PERM.userWrite) ? [h('a', { href: '#/admin/users/new', class: 'btn btn-primary', id: 'user-new' }, icon('plus'), t('admin.users.new'))] : [];
-  const search = h('input', { type: 'search', id: 'user-search', value: state.q, placeholder: t('admin.users.search_placeholder'), autocomplete: 'off' });
+  const search = searchBox({ id: 'user-search', value: query.q || '', placeholder: t('admin.users.search_placeholder'), label: t('admin.users.search') });
   const dept = h('select', { id: 'user-filter-dept' }, h('option', { value: '', text: t('filters.all_departments') }));
   const status = selectInput([
     { value: '', label: t('admin.users.status_any') },
     { value: 'true', label: t('admin.users.status_active') },
     { value: 'false', label: t('admin.users.status_disabled') },
-  ], state.active, { id: 'user-filter-active' });
+  ], ['true', 'false'].includes(query.active) ? query.active : '', { id: 'user-filter-active' });
   const body = h('div', { id: 'user-results' }, loadingState());
   main.append(
     pageHeader(t('admin.users.title'), { subtitle: t('admin.users.subtitle'), actions }),
     h('div', { class: 'toolbar', role: 'search' },
-      h('label', { for: 'user-search', class: 'sr-only', text: t('admin.users.search') }),
-      h('span', { class: 'search-box' }, icon('search'), search),
+      search.nodes,
       h('label', { for: 'user-filter-dept', class: 'sr-only', text: t('admin.users.fields.department') }), dept,
       h('label', { for: 'user-filter-active', class: 'sr-only', text: t('admin.users.fields.status') }), status),
     h('section', { class: 'card', 'aria-label': t('admin.users.results') }, body));
 
   let tree = null;
   try { tree = await loadDepartmentTree(signal); } catch (err) { if (err.name === 'AbortError') return undefined; }
-  if (tree) replace(dept, departmentOptions(tree.list, state.department_id, { none: t('filters.all_departments') }));
-
-  let controller = null;
-  const load = async () => {
-    updateQuery({ q: state.q, department_id: state.department_id, active: state.active, offset: state.offset || '', limit: state.limit !== 50 ? state.limit : '' });
-    if (controller) controller.abort();
-    const mine = new AbortController();
-    controller = mine;
-    signal.addEventListener('abort', () => mine.abort(), { once: true });
-    body.setAttribute('aria-busy', 'true');
-    try {
-      const data = await api.get('/api/v1/admin/users', {
-        signal: mine.signal,
-        query: { limit: state.limit, offset: state.offset, q: state.q, department_id: state.department_id, active: state.active },
-      });
-      const items = (data && data.items) || [];
-      const total = Number.isFinite(data && data.total) ? data.total : items.length;
-      body.dataset.q = state.q;
-      if (!items.length && state.offset > 0 && total > 0) { state.offset = 0; load(); return; }
-      if (!items.length) {
-        replace(body, emptyState(state.q ? t('admin.users.no_match', { q: state.q }) : t('admin.users.none')));
-        return;
-      }
+  const list = listController({
+    body, signal, query, endpoint: '/api/v1/admin/users',
+    filters: { department_id: { pattern: /^\d+$/ }, active: { values: ['true', 'false'] } },
+    caption: t('admin.users.title'),
+    empty: (state) => emptyState(state.q ? t('admin.users.no_match', { q: state.q }) : t('admin.users.none')),
+    error: unavailableOr,
+    columns: () => {
       const byId = tree ? tree.byId : new Map();
-      replace(body,
-        dataTable({
-          caption: t('admin.users.title'),
-          columns: [
-            { key: 'display_name', label: t('admin.users.fields.display_name'), header: true, render: (u) => h('span', { class: 'stack' }, h('a', { href: `#/admin/users/${seg(u.id)}`, text: u.display_name || u.email }), u.title ? h('span', { class: 'muted small', text: u.title }) : null) },
-            { key: 'email', label: t('admin.users.fields.email') },
-            { key: 'department', label: t('admin.users.fields.department'), render: (u) => (u.department_id ? (byId.get(u.department_id) ? departmentName(byId.get(u.department_id)) : `#${u.department_id}`) : '—') },
-            { key: 'roles', label: t('admin.users.fields.roles'), render: (u) => h('span', { class: 'chips' }, (u.roles || []).map((r) => chip(roleLabel(r), r === 'admin' ? 'info' : 'neutral'))) },
-            { key: 'locale', label: t('admin.users.fields.locale'), render: (u) => t(`locales.${u.locale}`) === `locales.${u.locale}` ? (u.locale || '—') : t(`locales.${u.locale}`) },
-            { key: 'active', label: t('admin.users.fields.status'), render: (u) => chip(u.active === false ? t('admin.users.status_disabled') : t('admin.users.status_active'), u.active === false ? 'red' : 'green') },
-            { key: 'updated_at', label: t('admin.users.fields.updated_at'), render: (u) => h('time', { datetime: u.updated_at || '', title: formatDateTime(u.updated_at), text: formatRelative(u.updated_at) }) },
-          ],
-          rows: items,
-          onRowClick: (u) => navigate(`/admin/users/${u.id}`),
-        }),
-        pager({ offset: state.offset, limit: state.limit, total, onChange: (offset, limit) => { state.offset = offset; state.limit = limit; load(); } }));
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      replace(body, unavailableOr(err, load));
-    } finally {
-      if (controller === mine) body.setAttribute('aria-busy', 'false');
-    }
-  };
-  const onSearch = debounce(() => { state.q = search.value.trim(); state.offset = 0; load(); }, 300);
-  search.addEventListener('input', onSearch);
-  dept.addEventListener('change', () => { state.department_id = dept.value; state.offset = 0; load(); });
-  status.addEventListener('change', () => { state.active = status.value; state.offset = 0; load(); });
-  await load();
-  return () => { onSearch.cancel(); if (controller) controller.abort(); };
+      return [
+        { key: 'display_name', label: t('admin.users.fields.display_name'), header: true, render: (u) => h('span', { class: 'stack' }, h('a', { href: `#/admin/users/${seg(u.id)}`, text: u.display_name || u.email }), u.title ? h('span', { class: 'muted small', text: u.title }) : null) },
+        { key: 'email', label: t('admin.users.fields.email') },
+        { key: 'department', label: t('admin.users.fields.department'), render: (u) => (u.department_id ? (byId.get(u.department_id) ? departmentName(byId.get(u.department_id)) : `#${u.department_id}`) : '—') },
+        { key: 'roles', label: t('admin.users.fields.roles'), render: (u) => h('span', { class: 'chips' }, (u.roles || []).map((r) => chip(roleLabel(r), r === 'admin' ? 'info' : 'neutral'))) },
+        { key: 'locale', label: t('admin.users.fields.locale'), render: (u) => t(`locales.${u.locale}`) === `locales.${u.locale}` ? (u.locale || '—') : t(`locales.${u.locale}`) },
+        { key: 'active', label: t('admin.users.fields.status'), render: (u) => chip(u.active === false ? t('admin.users.status_disabled') : t('admin.users.status_active'), u.active === false ? 'red' : 'green') },
+        { key: 'updated_at', label: t('admin.users.fields.updated_at'), render: (u) => h('time', { datetime: u.updated_at || '', title: formatDateTime(u.updated_at), text: formatRelative(u.updated_at) }) },
+      ];
+    },
+    onRowClick: (u) => navigate(`/admin/users/${u.id}`),
+  });
+  if (tree) replace(dept, departmentOptions(tree.list, list.state.department_id, { none: t('filters.all_departments') }));
+  list.bindSearch(search.input);
+  list.bindSelect(dept, 'department_id');
+  list.bindSelect(status, 'active');
+  await list.load();
+  return () => list.dispose();
 }
 
 // ---- create / edit --------------------------------------------------------------------------
