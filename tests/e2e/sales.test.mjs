@@ -162,7 +162,7 @@ s.test('the leads and opportunities lists page, sort and search through the list
   assertNoProblems(problems, 'lists');
 });
 
-s.test("the account page shows the plugin's opportunities panel", async () => {
+s.test("the account and contact pages show the plugin's opportunities panel", async () => {
   await page.goto(`${BASE}/#/accounts/${accountId}`);
   await page.locator('#acc-opps table').waitFor();
   assert(await page.locator(`#acc-opps a[href="#/m/sales/opportunities/${oppId}"]`).count() === 1, 'the panel links the deal');
@@ -170,6 +170,10 @@ s.test("the account page shows the plugin's opportunities panel", async () => {
   // The lead's conversion on the account timeline, titled from the sales bundle.
   await page.locator('.timeline-item[data-entity="sales.lead"][data-kind="converted"] .timeline-title', { hasText: 'Lead converted into a customer' }).waitFor();
   await screenshot(page, 'sales-account-panel');
+  // The converted lead's contact: its page shows the deals of its account too.
+  await page.locator('#main a[href^="#/contacts/"]').first().click();
+  await page.locator('#contact-info-h').waitFor();
+  await page.locator(`#acc-opps a[href="#/m/sales/opportunities/${oppId}"]`).waitFor();
   assertNoProblems(problems, 'account panel');
 });
 

@@ -1,7 +1,7 @@
 // The Sales module in the browser. The shell loads this module's bundle (i18n/<locale>.json),
 // imports this file (the manifest's "ui") and calls register(host). Everything sales shows lives
 // here: its pages under #/m/sales/…, its navigation entries, its stylesheet, the opportunities
-// panel on the core account page, its global search provider and its "New…" items.
+// panels on the core account and contact pages, its global search provider and its "New…" items.
 // Old links (#/sales/leads, #/sales/opportunities/7, …) land on the same pages.
 
 import { init, t, can, api, seg, personName, PERM } from './common.js';
@@ -31,6 +31,9 @@ export function register(host) {
   host.redirect(`/${host.id}/*`, (params, rest) => `/${rest}`);
 
   host.panel('account', ({ record, signal }) => (can(...PERM.opportunityRead) ? accountOpportunitiesCard(record, signal) : null), { order: 10 });
+  // A contact's page: the deals of the contact's account.
+  host.panel('contact', ({ record, signal }) => (record.account_id && can(...PERM.opportunityRead)
+    ? accountOpportunitiesCard({ id: record.account_id, name: record.account_name || '' }, signal) : null), { order: 10 });
 
   host.search({
     label: { key: 'search.label' },
