@@ -13,7 +13,7 @@ export function register(host) {
   const { h, replace } = host.dom;
   const { t } = host.i18n;
   const { pageHeader, emptyState, errorState, toast, openDialog } = host.ui;
-  const accountOf = (g) => g.accountId ?? g.account_id ?? null;
+  const accountOf = (g) => g.account_id ?? null;
 
   host.nav({ path: '/', label: { key: 'nav.greetings' }, icon: 'module', permissions: ['hello.greetings.read'] });
 
@@ -27,7 +27,7 @@ export function register(host) {
       columns: () => [
         { key: 'text', label: t('fields.text'), header: true },
         { key: 'language', label: t('fields.language'), render: (g) => t(`languages.${g.language}`) },
-        { key: 'account', label: t('fields.account'), render: (g) => (accountOf(g) ? h('a', { href: `#/accounts/${host.seg(accountOf(g))}`, text: `#${accountOf(g)}` }) : '—') },
+        { key: 'account', label: t('fields.account'), render: (g) => (accountOf(g) ? h('a', { href: `#/accounts/${host.seg(accountOf(g))}`, text: g.account_name || `#${accountOf(g)}` }) : '—') },
       ],
     });
     list.load();
@@ -50,7 +50,7 @@ export function register(host) {
       save.disabled = true;
       try {
         const payload = { text: text.value.trim(), language: language.value };
-        if (accountId) payload.accountId = Number(accountId);
+        if (accountId) payload.account_id = Number(accountId);
         await host.api.post('/api/v1/hello/greetings', payload);
         toast(t('sent'), 'success');
         text.value = '';
@@ -69,8 +69,9 @@ export function register(host) {
     const list = h('ul', { class: 'list', id: 'hello-account-greetings' });
     const load = async () => {
       try {
-        const data = await host.api.get('/api/v1/hello/greetings', { signal, query: { limit: 200 } });
-        const mine = ((data && data.items) || []).filter((g) => String(accountOf(g)) === String(record.id));
+        // account_id is a filterable field of the greeting entity (resource layer).
+        const data = await host.api.get('/api/v1/hello/greetings', { signal, query: { account_id: record.id, limit: 50 } });
+        const mine = (data && data.items) || [];
         replace(list, mine.length ? mine.map((g) => h('li', { text: `${g.text} (${t(`languages.${g.language}`)})` })) : h('li', { class: 'muted', text: t('none_for_account') }));
       } catch (err) {
         if (err.name !== 'AbortError') replace(list, errorState(err, load));
@@ -95,9 +96,9 @@ export function register(host) {
   host.search({
     label: { key: 'title' },
     async search(q, { signal, limit }) {
-      const data = await host.api.get('/api/v1/hello/greetings', { signal, query: { limit: 200 } });
-      const needle = q.toLowerCase();
-      return ((data && data.items) || []).filter((g) => String(g.text).toLowerCase().includes(needle)).slice(0, limit)
+      // The text is searchable: the server matches ?q= (wildcards are literal).
+      const data = await host.api.get('/api/v1/hello/greetings', { signal, query: { q, limit } });
+      return ((data && data.items) || [])
         .map((g) => ({ title: g.text, subtitle: t(`languages.${g.language}`), href: host.href('/') }));
     },
   });
