@@ -59,7 +59,7 @@ const std::map<std::string, CommandInfo>& commands() {
         {"demo",
          {"atrium demo [--db URL] [--scale small|medium|large] [--seed N]",
           "Fill a new database with a demo company: departments, employees, accounts and contacts, then every plugin's "
-          "own demo data (sales: leads, opportunities, orders, quotas). Same seed, same data.",
+          "own demo data (each module seeds its own records). Same seed, same data.",
           {{"scale=S", "small (30 users, 500 accounts, ~2k opportunities), medium (200 / 20k / ~100k) or large (1,000 / 200k / 1M); default small"},
            {"seed=N", "random seed (default 1)"},
            {"plugin-path=DIRS", "colon-separated plugin directories (env ATRIUM_PLUGIN_PATH)"}}}},
@@ -396,8 +396,8 @@ private:
         }
         if (sub == "enable" || sub == "disable") {
             if (_positional.size() < 2)
-                throw std::invalid_argument("plugins " + sub + " needs a plugin id, e.g. 'atrium plugins " + sub + " sales' (as a whole) or 'atrium plugins " +
-                                            sub + " sales --department 3'");
+                throw std::invalid_argument("plugins " + sub + " needs a plugin id, e.g. 'atrium plugins " + sub + " acme.invoices' (as a whole) or 'atrium plugins " +
+                                            sub + " acme.invoices --department 3'");
             const auto& id = _positional[1];
             const bool known = std::any_of(installed.begin(), installed.end(), [&](const InstalledPlugin& p) { return p.id == id; }) ||
                                registry.rows().count(id) > 0;

@@ -179,7 +179,7 @@ void registerCustomerRoutes(http::Router& router, store::DatabasePtr db, identit
                         // Timeline bodies carry field values: drop those the reader may not see.
                         if (body.is_object()) {
                             // Core entity types are bare ("account": key "core.account.phone");
-                            // a plugin's carry its id ("sales.lead": key "sales.lead.email").
+                            // a plugin's carry its id ("acme.invoice": key "acme.invoice.total").
                             const auto type = store::asText(r[1]);
                             const auto prefix = (type.find('.') == std::string::npos ? "core." + type : type) + ".";
                             for (auto it = body.begin(); it != body.end();)

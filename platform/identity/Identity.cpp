@@ -62,7 +62,7 @@ void Identity::declarePermissions(const std::string& owner, const std::vector<Pe
         std::lock_guard lock(_catalogueMutex);
         for (const auto& d : decls) {
             if (!std::regex_match(d.name, name) || d.name.size() > 150)
-                throw std::invalid_argument("permission '" + d.name + "' is not a dotted lower-case name like 'sales.opportunity.read'");
+                throw std::invalid_argument("permission '" + d.name + "' is not a dotted lower-case name like 'acme.invoice.read'");
             if (owner != "core" && d.name.rfind(owner + ".", 0) != 0)
                 throw std::invalid_argument("plugin '" + owner + "' may only declare permissions starting with '" + owner +
                                             ".', not '" + d.name + "'");
@@ -151,7 +151,7 @@ void Identity::ensureRolesAndGrants(const std::vector<PermissionDecl>& decls) {
     const std::vector<std::pair<std::string, std::string>> builtin = {
         {"admin", "Administrators: every permission, everywhere"},
         {"manager", "Managers: their department's records, dashboards and reviews"},
-        {"rep", "Sales reps, agents and marketers: their own records"},
+        {"rep", "Reps, agents and marketers: their own records"},
         {"analyst", "Analysts: read everything, change nothing"},
     };
     for (const auto& [name, description] : builtin) {

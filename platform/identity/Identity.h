@@ -81,7 +81,7 @@ public:
     /// Adds `decls` to the permission catalogue under `owner` ("core" or a plugin id) and grants
     /// their defaults to the built-in roles (ensureRolesAndGrants). The plugin loader calls it
     /// after the core schema is migrated. A plugin may only declare names under its own id
-    /// ("sales.opportunity.read" for owner "sales"); throws std::invalid_argument otherwise, or
+    /// ("acme.invoice.read" for owner "acme"); throws std::invalid_argument otherwise, or
     /// when another owner already declared the name.
     void declarePermissions(const std::string& owner, const std::vector<PermissionDecl>& decls);
     /// Drops `owner`'s entries from the catalogue (plugin disabled). Existing grants are kept.

@@ -24,7 +24,7 @@ struct Principal {
     std::string locale = "en";
     std::vector<std::string> roles;
     std::map<std::string, Scope> permissions; ///< permission -> widest scope granted
-    std::set<std::string> deniedFields;       ///< "sales.opportunity.amount", "core.account.phone"
+    std::set<std::string> deniedFields;       ///< "acme.invoice.total", "core.account.phone"
     std::int64_t sessionId = 0;       ///< 0 when authenticated by API token
     std::int64_t apiTokenId = 0;
     bool viaApiToken = false;

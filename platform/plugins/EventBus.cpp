@@ -43,7 +43,7 @@ bool EventBus::topicMatches(const std::string& pattern, const std::string& topic
 std::uint64_t EventBus::subscribe(std::string owner, std::string pattern, Subscriber subscriber) {
     if (!validPattern(pattern))
         throw std::invalid_argument("the event topic pattern \"" + pattern +
-                                    "\" is not valid: use a topic like \"sales.opportunity.won\", a prefix like \"sales.*\", or \"*\"");
+                                    "\" is not valid: use a topic like \"acme.invoice.paid\", a prefix like \"acme.*\", or \"*\"");
     if (!subscriber) throw std::invalid_argument("an event subscription needs a callback");
     std::lock_guard lock(_mutex);
     const auto token = _next++;

@@ -1,5 +1,5 @@
 #pragma once
-// In-process publish/subscribe between the core and plugins ("sales.opportunity.won").
+// In-process publish/subscribe between the core and plugins ("acme.invoice.paid").
 // Delivery is synchronous on the publisher's thread so that a subscriber can write in the
 // publisher's transaction: either the won opportunity and the follow-up task both commit, or
 // neither does. Each subscriber runs inside a savepoint when there is a transaction, so a

@@ -823,7 +823,7 @@ atrium_status apiSubscribe(atrium_host* host, const char* topic, atrium_event_fn
         if (!fn) throw std::invalid_argument("the event callback is NULL");
         if (!EventBus::validPattern(pattern))
             throw std::invalid_argument("the topic pattern \"" + pattern +
-                                        "\" is not valid: use a topic like \"sales.opportunity.won\", a prefix like \"sales.*\", or \"*\"");
+                                        "\" is not valid: use a topic like \"acme.invoice.paid\", a prefix like \"acme.*\", or \"*\"");
         record.subscriptions.push_back({pattern, fn, userData});
         return succeed(error);
     });

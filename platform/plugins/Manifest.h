@@ -41,7 +41,7 @@ struct FieldDecl {
     bool deniable = false; ///< a role may hide it ("<entity>.<name>" in denied_fields)
 };
 
-/// An entity the plugin owns ("sales.opportunity") with its fields.
+/// An entity the plugin owns ("acme.invoice") with its fields.
 struct EntityDecl {
     std::string name;
     nlohmann::json label;
@@ -89,7 +89,7 @@ struct Manifest {
     std::string abiText() const { return std::to_string(abiMajor) + "." + std::to_string(abiMinor); }
 
     /// Plugin ids: lower-case dot-separated words of [a-z0-9-], each starting with a letter,
-    /// at most 64 characters ("sales", "acme.invoices").
+    /// at most 64 characters ("acme", "acme.invoices").
     static bool validId(const std::string& id);
 };
 

@@ -133,8 +133,8 @@ std::shared_ptr<const Engine::Compiled> Engine::compiled() {
         }
     }
     for (auto def : catalog.kpis()) c->kpis[def.value("id", std::string())] = def;
-    // Built-in dashboards and scorecard templates: "sales.overview" is served as
-    // "builtin.sales_overview", apart from the numeric ids of stored ones.
+    // Built-in dashboards and scorecard templates: "acme.overview" is served as
+    // "builtin.acme_overview", apart from the numeric ids of stored ones.
     auto builtins = [&](const std::vector<Json>& docs, const std::string& kind) {
         std::set<std::string> seen;
         for (auto def : docs) {

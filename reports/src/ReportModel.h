@@ -53,14 +53,14 @@ struct Field {
     std::string lookup;     ///< users | departments | accounts | "" : ids shown as names
     TableLookup tableLookup; ///< "lookup": {table, key, label, label_zh?} : ids named from a plugin table
     Json valueLabels = Json::object(); ///< "labels": {value: {en, zh-CN}} : names of enumeration values
-    std::string acl;        ///< the name field denials use ("sales.opportunity.amount")
+    std::string acl;        ///< the name field denials use ("acme.invoice.total")
     Json label;
     bool numeric() const { return type == "integer" || type == "real" || type == "money" || type == "boolean"; }
 };
 
 struct Dataset {
     std::string id;
-    std::string plugin;          ///< owner in the catalogue ("sales", "reports" for admin-defined)
+    std::string plugin;          ///< owner in the catalogue ("acme.invoices", "reports" for admin-defined)
     Json name;
     Json definition;             ///< as declared
     std::string from;            ///< FROM clause text (a quoted table or a parenthesised query) with alias d
