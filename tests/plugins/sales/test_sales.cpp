@@ -3,6 +3,7 @@
 #include "TestSupport.h"
 
 #include "app/Demo.h"
+#include "Reporting.h"
 
 #include <chrono>
 #include <cstdio>
@@ -562,6 +563,38 @@ TEST_P(SalesTest, DemoDataIsDeterministicForASeed) {
     }
     EXPECT_EQ(seen[0], seen[1]);
     EXPECT_EQ(seen[0][0] / 1000000, 100);
+}
+
+TEST_P(SalesTest, ReportsFollowWritesThatPublishNoEvent) {
+    // Setting a quota and rescoring leads publish no event: the host sees which tables the
+    // plugin's transaction wrote and refreshes the datasets reading them after the commit.
+    auto ext = std::make_shared<reports::ReportingExtension>();
+    host->host().addExtension(ext);
+    ext->start(host->host());
+    auto total = [&](const Json& query) {
+        auto r = admin->post("/api/v1/reports/query", query);
+        EXPECT_EQ(r.status, 200) << r.body;
+        const Json j = r.json();
+        return j["rows"].empty() || j["rows"][0][0].is_null() ? 0.0 : j["rows"][0][0].get<double>();
+    };
+    const Json quotas = {{"dataset", "sales.quota_attainment"}, {"measures", {"quota"}}};
+    EXPECT_DOUBLE_EQ(total(quotas), 0.0);
+    EXPECT_DOUBLE_EQ(total(quotas), 0.0); // answered from the warm cache now
+    const auto month = periodStart(false);
+    ASSERT_EQ(admin->put("/api/v1/sales/quotas", {{"user_id", rep1}, {"period_type", "month"}, {"period_start", month}, {"amount", 10000}}).status, 200);
+    EXPECT_DOUBLE_EQ(total(quotas), 10000.0);
+    ASSERT_EQ(admin->put("/api/v1/sales/quotas", {{"user_id", rep1}, {"period_type", "month"}, {"period_start", month}, {"amount", 12500}}).status, 200);
+    EXPECT_DOUBLE_EQ(total(quotas), 12500.0);
+
+    auto rep = login("rep1@example.com");
+    ASSERT_EQ(rep.post("/api/v1/sales/leads", {{"first_name", "Wu"}, {"company", "Delta"}, {"source", "web"}, {"industry", "Finance"}}).status, 201);
+    const Json scores = {{"dataset", "sales.leads"}, {"measures", {{{"field", "score"}, {"aggregate", "sum"}}}}};
+    const double before = total(scores);
+    auto rules = admin->put("/api/v1/sales/score-rules", {{"rules", Json::array({{{"criterion", "industry"}, {"match_value", "Finance"}, {"points", 40}}})}});
+    ASSERT_EQ(rules.status, 200) << rules.body;
+    ASSERT_EQ(admin->post("/api/v1/sales/leads/rescore", Json::object()).status, 201);
+    EXPECT_DOUBLE_EQ(total(scores), 40.0);
+    EXPECT_NE(before, 40.0);
 }
 
 TEST_P(SalesTest, LeadsAndProductsFollowTheResourceContract) {
