@@ -169,7 +169,7 @@ TEST_P(SalesDeclared, ARoleDenyingTheAmountSeesNoAmountAnywhere) {
     auto role = admin->post("/api/v1/admin/roles",
                             {{"name", "amount-blind"},
                              {"permissions",
-                              {{"sales.lead.read", all},         {"sales.opportunity.read", all}, {"sales.order.read", all},
+                              {{"sales.lead.read", all},         {"sales.lead.write", all},       {"sales.opportunity.read", all}, {"sales.order.read", all},
                                {"sales.quota.read", all},        {"sales.forecast.read", all},    {"sales.product.read", all},
                                {"reports.read", all},            {"reports.dashboard.read", all}, {"reports.export", all},
                                {"reports.scorecard.read", all},  {"reports.evaluation.read", all}}},
@@ -325,6 +325,10 @@ TEST_P(SalesDeclared, ARoleDenyingTheAmountSeesNoAmountAnywhere) {
     EXPECT_EQ(lead.body.find("zzhidden"), std::string::npos) << lead.body;
     EXPECT_EQ(lead.body.find("0101"), std::string::npos) << lead.body;
     EXPECT_EQ(u.get("/api/v1/sales/leads?q=zzhidden").json()["total"], 0) << "search is no oracle for a hidden field";
+    EXPECT_EQ(u.post("/api/v1/sales/leads", {{"first_name", "Li"}, {"company", "Loud Co"}, {"source", "web"}, {"phone", "1"}}).status, 403);
+    auto own = u.post("/api/v1/sales/leads", {{"first_name", "Li"}, {"company", "Loud Co"}, {"source", "web"}});
+    ASSERT_EQ(own.status, 201) << own.body;
+    EXPECT_FALSE(own.json().contains("email")) << own.body;
     EXPECT_EQ(admin->get("/api/v1/sales/leads?q=zzhidden").json()["total"], 1);
 }
 
