@@ -52,6 +52,7 @@ const std::map<std::string, Shape>& knownShapes() {
         {"PUT /api/v1/admin/roles/{id}", {Target::Unscoped, {{"version", 1}, {"description", "pwned"}}}},
         {"DELETE /api/v1/admin/roles/{id}", {Target::Unscoped, nullptr}},
         {"GET /api/v1/admin/permissions", {Target::Unscoped, nullptr}},
+        {"GET /api/v1/admin/fields", {Target::Unscoped, nullptr}},
         {"GET /api/v1/admin/modules/enablement", {Target::Unscoped, nullptr}},
         {"PUT /api/v1/admin/modules/{plugin}/departments/{dept}", {Target::Unscoped, {{"enabled", false}}}},
         {"GET /api/v1/admin/audit", {Target::Unscoped, nullptr}},
