@@ -137,9 +137,19 @@ function(atrium_add_plugin name)
     VERBATIM)
   if(ARG_ASSETS)
     get_filename_component(assets "${ARG_ASSETS}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-    add_custom_command(TARGET ${name} POST_BUILD
+    # Copied whenever a file under it changes (not only when the library relinks), so an edit
+    # to a page or a bundle shows at the next build; removed files go too.
+    file(GLOB_RECURSE asset_files CONFIGURE_DEPENDS "${assets}/*")
+    set(stamp "${CMAKE_CURRENT_BINARY_DIR}/${name}_web.stamp")
+    add_custom_command(OUTPUT "${stamp}"
+      COMMAND "${CMAKE_COMMAND}" -E rm -rf "${out_dir}/web"
       COMMAND "${CMAKE_COMMAND}" -E copy_directory "${assets}" "${out_dir}/web"
+      COMMAND "${CMAKE_COMMAND}" -E touch "${stamp}"
+      DEPENDS ${asset_files}
+      COMMENT "Copying the web assets of plugin ${plugin_id}"
       VERBATIM)
+    add_custom_target(${name}_web ALL DEPENDS "${stamp}")
+    add_dependencies(${name} ${name}_web)
   endif()
 
   if(NOT ARG_NO_INSTALL AND NOT ATRIUM_PLUGIN_NO_INSTALL)
