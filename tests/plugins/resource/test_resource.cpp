@@ -188,6 +188,11 @@ TEST_P(ResourceTest, UpdateIsPartialVersionedAndAudited) {
     EXPECT_EQ(Json::parse(store::asText(rows[0][1]))["name"], "two");
     EXPECT_EQ(Json::parse(store::asText(rows[0][0]))["name"], "one");
     EXPECT_EQ(scalar(host->host(), "SELECT COUNT(*) FROM restest_seen WHERE topic = 'restest.item.updated'"), 2);
+    // Sending a value equal to the stored one changes nothing worth an event (booleans included).
+    auto same = admin->put(path, {{"version", 3}, {"done", false}, {"name", "two"}});
+    ASSERT_EQ(same.status, 200) << same.body;
+    EXPECT_EQ(same.json()["done"], false);
+    EXPECT_EQ(scalar(host->host(), "SELECT COUNT(*) FROM restest_seen WHERE topic = 'restest.item.updated'"), 2);
 }
 
 TEST_P(ResourceTest, RecordScopeAnswers404OutsideAnd403ForReadableButNotWritable) {

@@ -407,7 +407,7 @@ public:
             const bool sent = body.contains(f.rule.name);
             const Json& v = sent ? body[f.rule.name] : f.defaultValue;
             auto value = validateField(f.rule, v, problems);
-            if (sent || !isNull(value) || f.rule.required) values[f.rule.name] = toJson(value);
+            if (sent || !isNull(value) || f.rule.required) values[f.rule.name] = asJson(f, value);
         }
         std::int64_t owner = req.userId();
         if (_e.owned() && body.contains("owner_id")) {
@@ -478,7 +478,7 @@ public:
             const auto* f = _e.field(key);
             if (!f || !f->writable || f->createOnly) throw HttpError::badRequest("The field '" + key + "' cannot be set.");
             if (denied(req, key)) throw HttpError::forbidden("You may not set the field '" + key + "'.");
-            values[key] = toJson(validateField(f->rule, v, problems));
+            values[key] = asJson(*f, validateField(f->rule, v, problems));
         }
         if (!problems.empty()) throw HttpError::validation(problems.fields());
 
@@ -599,6 +599,12 @@ private:
                 p);
             ++i;
         }
+    }
+    /// A checked value as the API shows it (booleans as true/false, like stored records), so
+    /// audit rows, events and change detection compare like with like.
+    static Json asJson(const EntityField& f, const FieldValue& v) {
+        if (f.rule.kind == FieldKind::Boolean && std::holds_alternative<std::int64_t>(v)) return std::get<std::int64_t>(v) != 0;
+        return toJson(v);
     }
     static Param param(const Json& v) {
         if (v.is_null()) return std::monostate{};
