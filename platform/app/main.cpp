@@ -379,7 +379,7 @@ private:
             if (installed.empty()) std::cout << "No plugins found on the plugin path (" << options.pluginPath << ").\n";
             else
                 std::cout << std::left << std::setw(18) << "ID" << std::setw(10) << "VERSION" << std::setw(6) << "ABI" << std::setw(10)
-                          << "ENABLED" << std::setw(10) << "LAST" << "NAME / REASON\n";
+                          << "ENABLED" << std::setw(13) << "LAST" << "NAME / REASON\n";
             for (const auto& p : installed) {
                 const auto row = rows.find(p.id);
                 const bool enabled = row == rows.end() || row->second.enabled;
@@ -395,7 +395,7 @@ private:
                     detail = row->second.reason + " (at " + row->second.updatedAt + ")";
                 }
                 std::cout << std::left << std::setw(18) << p.id << std::setw(10) << (p.version.empty() ? "?" : p.version) << std::setw(6)
-                          << (p.abi.empty() ? "?" : p.abi) << std::setw(10) << (enabled ? "yes" : "no") << std::setw(10) << last << detail
+                          << (p.abi.empty() ? "?" : p.abi) << std::setw(10) << (enabled ? "yes" : "no") << std::setw(13) << last << detail
                           << "\n";
             }
             for (const auto& w : configWarnings(options)) std::cout << "warning: " << w << "\n";
