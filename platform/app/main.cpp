@@ -388,6 +388,9 @@ private:
                 if (const auto q = quarantine.find(p.id); q != quarantine.end()) {
                     last = "quarantined";
                     detail = q->second;
+                } else if (last == "quarantined") {
+                    last = "-";
+                    detail = "quarantine lifted; loads at the next start";
                 } else if (!p.problem.empty()) {
                     last = "refused";
                     detail = p.problem;
