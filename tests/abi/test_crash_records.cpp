@@ -110,9 +110,10 @@ TEST_P(CrashRecordsTest, TwoCrashesInARowQuarantineUntilEnabled) {
     ASSERT_EQ(admin_.login(kAdminEmail, kAdminPassword).status, 200);
     auto list = admin_.get("/api/v1/admin/plugins");
     bool listed = false;
-    for (const auto& p : list.json()["plugins"])
+    const auto listed_ = list.json(); // keep the document alive through the loop
+    for (const auto& p : listed_["plugins"])
         if (p["id"] == "abi.good") listed = p["state"] == "quarantined" && p["reason"] == reason;
-    EXPECT_TRUE(listed) << list.body;
+    EXPECT_TRUE(listed) << list.status << " " << list.body;
     EXPECT_EQ(admin_.get("/api/v1/abi.good/items").status, 404) << "a quarantined plugin has no routes";
 
     auto enabled = admin_.post("/api/v1/admin/plugins/abi.good/enable", Json::object());
