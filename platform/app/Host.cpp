@@ -1,5 +1,6 @@
 #include "app/Host.h"
 
+#include "app/CrashRecords.h"
 #include "app/PluginRegistry.h"
 #include "customers/Crud.h"
 #include "store/Migrations.h"
@@ -85,6 +86,7 @@ void Host::migrate(const std::function<void(const std::string&)>& progress) {
     _identity->ensureRolesAndGrants(identity::Identity::corePermissions());
     _identity->ensureRootDepartment();
     PluginRegistry(_db).ensureSchema();
+    CrashRecords(_db).ensureSchema();
     for (auto& ext : _extensions) ext->migrate(*this, progress);
     loadPlugins();
     if (progress)
@@ -96,6 +98,33 @@ void Host::migrate(const std::function<void(const std::string&)>& progress) {
 void Host::loadPlugins() {
     if (_pluginsLoaded || !_options.loadPlugins) return;
     _pluginsLoaded = true;
+    auto& log = Poco::Logger::get("atrium.plugins");
+    if (!_options.crashFile.empty()) {
+        // What the last run's fatal-signal handler wrote (nothing after a clean shutdown).
+        if (const auto crash = plugins::readCrashFile(_options.crashFile)) {
+            if (crash->plugin.empty())
+                log.error("the host crashed (%s) at %s UTC while no plugin call was running", crash->signal, crash->at);
+            else
+                log.error("plugin %s crashed the host during %s at %s UTC (%s)", crash->plugin, crash->what, crash->at, crash->signal);
+            try {
+                const auto quarantine = CrashRecords(_db).record(*crash);
+                if (!quarantine.empty()) log.error("plugin %s is quarantined: %s", crash->plugin, quarantine);
+            } catch (const std::exception& e) {
+                log.error("cannot record the crash in the database: %s", std::string(e.what()));
+            }
+        }
+    }
+    try {
+        _plugins->setQuarantined(CrashRecords(_db).quarantined());
+    } catch (const std::exception& e) {
+        log.warning("cannot read the plugin quarantine: %s", std::string(e.what()));
+    }
+    if (_options.safeMode) log.warning("safe mode: only the plugins shipped with Atrium are loaded (%s)", _options.pluginPath);
+    if (!_options.crashFile.empty()) {
+        // Installed before any plugin's init runs, so a crash there is attributed too.
+        plugins::installCrashHandler(_options.crashFile);
+        _crashHandler = true;
+    }
     _plugins->loadFromSearchPath(_options.pluginPath);
     try {
         // What `atrium plugins list` reports without loading anything.
@@ -158,12 +187,20 @@ void Host::registerCoreRoutes() {
     _router.add({"GET", "/healthz", "", true, "core", "", "Process is up",
                  [](http::Request&, http::Response& res) { res.json({{"status", "ok"}}); }});
     auto db = _db;
-    _router.add({"GET", "/readyz", "", true, "core", "", "Database reachable",
-                 [db](http::Request&, http::Response& res) {
+    auto* manager = _plugins.get();
+    _router.add({"GET", "/readyz", "", true, "core", "", "Database reachable (detail: quarantined plugins)",
+                 [db, manager](http::Request&, http::Response& res) {
                      try {
                          auto c = db->acquire();
                          c->queryScalar("SELECT 1");
-                         res.json({{"status", "ready"}, {"database", std::string(db->dialect().name())}});
+                         // Quarantined plugins do not make the host unready; they are listed so a
+                         // probe or an operator sees why a module is missing.
+                         auto quarantined = Json::array();
+                         for (const auto& st : manager->status())
+                             if (st.state == plugins::PluginState::Quarantined) quarantined.push_back({{"id", st.id}, {"reason", st.reason}});
+                         res.json({{"status", "ready"},
+                                   {"database", std::string(db->dialect().name())},
+                                   {"plugins", {{"quarantined", std::move(quarantined)}}}});
                      } catch (const std::exception&) {
                          res.setHeader("Retry-After", "1");
                          res.json(http::errorBody("not_ready", "The database is not reachable."), 503);
@@ -197,6 +234,8 @@ void Host::togglePlugin(http::Request& req, http::Response& res, bool enable) {
     const auto id = req.pathParams.at("id");
     if (!_plugins->status(id)) throw http::HttpError::notFound("The plugin '" + id + "'");
     std::string reason;
+    // Enabling is how an administrator lifts a crash quarantine.
+    if (enable && _plugins->status(id)->state == plugins::PluginState::Quarantined) CrashRecords(_db).clear(id);
     const bool ok = enable ? _plugins->enable(id, &reason) : _plugins->disable(id, &reason);
     if (ok) {
         // Remembered, so the plugin stays as the administrator left it after a restart.
@@ -233,11 +272,24 @@ void Host::start() {
 }
 
 void Host::stop() {
-    if (!_started) return;
-    _started = false;
-    if (_server) _server->stop();
-    for (auto it = _extensions.rbegin(); it != _extensions.rend(); ++it) (*it)->stop();
-    _plugins->shutdownAll();
+    if (_started) {
+        _started = false;
+        if (_server) _server->stop();
+        for (auto it = _extensions.rbegin(); it != _extensions.rend(); ++it) (*it)->stop();
+        _plugins->shutdownAll();
+        if (_crashHandler) {
+            // A clean start+shutdown: earlier crashes no longer count towards a quarantine.
+            try {
+                CrashRecords(_db).closeStreaks();
+            } catch (const std::exception& e) {
+                Poco::Logger::get("atrium.plugins").warning("cannot close the crash records: %s", std::string(e.what()));
+            }
+        }
+    }
+    if (_crashHandler) {
+        _crashHandler = false;
+        plugins::uninstallCrashHandler(true);
+    }
 }
 
 } // namespace atrium::app

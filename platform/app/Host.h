@@ -28,6 +28,12 @@ struct HostOptions {
     /// Plugin configuration: "plugins.<id>.<key>" -> value (the config file's atrium.plugins.*).
     std::function<std::optional<std::string>(const std::string&)> config;
     bool loadPlugins = true;
+    /// Where a fatal signal records which plugin call was running (plugins/CrashGuard.h); read
+    /// and reported at the next start. Empty = no crash handler (tests, tools).
+    std::filesystem::path crashFile;
+    /// `atrium serve --safe-mode`: pluginPath holds only the distribution's own plugin
+    /// directory (Settings decides); noted in the log.
+    bool safeMode = false;
 };
 
 /// Something the host runs beside the core (the reporting engine): it registers routes when
@@ -91,6 +97,7 @@ private:
     bool _routesRegistered = false;
     bool _pluginsLoaded = false;
     bool _started = false;
+    bool _crashHandler = false; ///< this host installed the fatal-signal handler
 };
 
 } // namespace atrium::app

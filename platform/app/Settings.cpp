@@ -66,7 +66,23 @@ HostOptions Settings::hostOptions(const std::string& executableDir) const {
     std::string defaults;
     for (const auto& dir : {executableDir + "../plugins", executableDir + "../lib/atrium/plugins"})
         if (std::filesystem::is_directory(dir)) defaults += (defaults.empty() ? "" : ":") + std::filesystem::canonical(dir).string();
-    o.pluginPath = get("plugin_path", "ATRIUM_PLUGIN_PATH", defaults);
+    // Safe mode (`atrium serve --safe-mode`) loads only the plugins shipped with Atrium: the
+    // default directories above, ignoring --plugin-path, ATRIUM_PLUGIN_PATH and plugin_path.
+    o.safeMode = has("safe-mode");
+    o.pluginPath = o.safeMode ? defaults : get("plugin_path", "ATRIUM_PLUGIN_PATH", defaults);
+    // The crash file sits next to the SQLite database (or in var/ of the working directory
+    // for MariaDB) unless atrium.crash_dir / ATRIUM_CRASH_DIR says otherwise.
+    std::string crashDefault = "var";
+    try {
+        const auto url = store::ConnectionUrl::parse(o.dbUrl);
+        if (url.backend == store::Backend::Sqlite && url.path != ":memory:") {
+            const auto parent = std::filesystem::path(url.path).parent_path();
+            crashDefault = parent.empty() ? "." : parent.string();
+        }
+    } catch (const std::exception&) {
+        // An invalid URL is reported when the database is opened.
+    }
+    o.crashFile = std::filesystem::path(get("crash_dir", "ATRIUM_CRASH_DIR", crashDefault)) / "atrium-crash.log";
     const auto* file = &_file;
     o.config = [file](const std::string& key) -> std::optional<std::string> {
         if (file->hasProperty("atrium." + key)) return file->getString("atrium." + key);

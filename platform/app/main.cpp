@@ -4,6 +4,7 @@
 #include "app/Demo.h"
 #include "app/Extensions.h"
 #include "app/Host.h"
+#include "app/CrashRecords.h"
 #include "app/PluginRegistry.h"
 #include "app/Settings.h"
 #include "identity/Passwords.h"
@@ -51,9 +52,11 @@ const std::map<std::string, CommandInfo>& commands() {
            {"admin-password=P", "administrator password (8-128 characters)"},
            {"admin-name=N", "administrator display name"}}}},
         {"serve",
-         {"atrium serve [--db URL] [--listen HOST:PORT] [--config FILE]",
+         {"atrium serve [--db URL] [--listen HOST:PORT] [--config FILE] [--safe-mode]",
           "Serve the web UI and the API until SIGTERM/SIGINT, then drain in-flight requests and exit.",
           {{"listen=HOST:PORT", "address to listen on (default 127.0.0.1:8080, env ATRIUM_LISTEN)"},
+           {"safe-mode", "load only the plugins shipped with Atrium (its own plugin directory), ignoring --plugin-path, "
+                         "ATRIUM_PLUGIN_PATH and plugin_path"},
            {"plugin-path=DIRS", "colon-separated plugin directories (env ATRIUM_PLUGIN_PATH)"},
            {"web-root=DIR", "directory with public/ and node_modules/ (env ATRIUM_WEB_ROOT)"}}}},
         {"demo",
@@ -372,23 +375,30 @@ private:
             // Reports what is installed and what the last host start made of it; loads nothing
             // (no library is mapped, no migration or init runs).
             const auto rows = registry.rows();
+            const auto quarantine = CrashRecords(host.db()).quarantined();
             if (installed.empty()) std::cout << "No plugins found on the plugin path (" << options.pluginPath << ").\n";
             else
                 std::cout << std::left << std::setw(18) << "ID" << std::setw(10) << "VERSION" << std::setw(6) << "ABI" << std::setw(10)
-                          << "ENABLED" << std::setw(10) << "LAST" << "NAME / REASON\n";
+                          << "ENABLED" << std::setw(13) << "LAST" << "NAME / REASON\n";
             for (const auto& p : installed) {
                 const auto row = rows.find(p.id);
                 const bool enabled = row == rows.end() || row->second.enabled;
                 std::string last = row == rows.end() || row->second.state.empty() ? "-" : row->second.state;
                 std::string detail = p.name;
-                if (!p.problem.empty()) {
+                if (const auto q = quarantine.find(p.id); q != quarantine.end()) {
+                    last = "quarantined";
+                    detail = q->second;
+                } else if (last == "quarantined") {
+                    last = "-";
+                    detail = "quarantine lifted; loads at the next start";
+                } else if (!p.problem.empty()) {
                     last = "refused";
                     detail = p.problem;
                 } else if (row != rows.end() && !row->second.reason.empty()) {
                     detail = row->second.reason + " (at " + row->second.updatedAt + ")";
                 }
                 std::cout << std::left << std::setw(18) << p.id << std::setw(10) << (p.version.empty() ? "?" : p.version) << std::setw(6)
-                          << (p.abi.empty() ? "?" : p.abi) << std::setw(10) << (enabled ? "yes" : "no") << std::setw(10) << last << detail
+                          << (p.abi.empty() ? "?" : p.abi) << std::setw(10) << (enabled ? "yes" : "no") << std::setw(13) << last << detail
                           << "\n";
             }
             for (const auto& w : configWarnings(options)) std::cout << "warning: " << w << "\n";
@@ -406,6 +416,9 @@ private:
                                             "); 'atrium plugins list' shows the installed ones");
             if (!s.has("department")) {
                 registry.setEnabled(id, sub == "enable");
+                // Enabling also lifts a crash quarantine (the plugin loads at the next start).
+                if (sub == "enable" && CrashRecords(host.db()).clear(id))
+                    std::cout << "Lifted the quarantine of plugin " << id << " (it had crashed the host twice in a row).\n";
                 std::cout << (sub == "enable" ? "Enabled " : "Disabled ") << "plugin " << id
                           << " as a whole (data is kept). A running atrium serve applies it at its next start; to change a running "
                              "host now, POST /api/v1/admin/plugins/"

@@ -7,6 +7,7 @@
 //     plugin's failure becomes an HTTP error, a logged event failure or a refused plugin.
 
 #include "plugins/Runtime.h"
+#include "plugins/CrashGuard.h"
 
 #include "http/Http.h"
 #include "identity/Audit.h"
@@ -1380,6 +1381,7 @@ http::Handler makeRouteHandler(PluginRecord& record, atrium_route_fn fn, void* u
         CallError call;
         atrium_status rc = ATRIUM_E_INTERNAL;
         try {
+            PluginCallScope scope(rec->id(), "route " + req.method + " " + (req.routePattern.empty() ? req.path : req.routePattern));
             rc = fn(userData, &request, &response, &db, &call.error);
         } catch (...) {
             // Only reachable for plugins written without the SDK's C++ layer.
@@ -1411,6 +1413,7 @@ EventBus::Subscriber makeEventSubscriber(PluginRecord& record, atrium_event_fn f
         CallError call;
         atrium_status rc = ATRIUM_E_INTERNAL;
         try {
+            PluginCallScope scope(rec->id(), "event subscriber for " + topic);
             rc = fn(userData, &db, topic.c_str(), payload.c_str(), payload.size(), &call.error);
         } catch (...) {
             writeMessage(&call.error, "an exception escaped the event callback across the ABI boundary");
@@ -1437,6 +1440,7 @@ void runDemoHook(PluginRecord& record, double scale, std::uint64_t seed, const D
     CallError call;
     atrium_status rc = ATRIUM_E_INTERNAL;
     try {
+        PluginCallScope scope(id, "demo hook");
         rc = record.demo->fn(record.demo->userData, &db, &request, &call.error);
     } catch (...) {
         writeMessage(&call.error, "an exception escaped the demo hook across the ABI boundary");

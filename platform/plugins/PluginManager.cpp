@@ -1,5 +1,6 @@
 #include "plugins/PluginManager.h"
 
+#include "plugins/CrashGuard.h"
 #include "plugins/Library.h"
 #include "plugins/Resolver.h"
 #include "plugins/Runtime.h"
@@ -184,6 +185,7 @@ const char* stateName(PluginState state) {
     case PluginState::Loaded: return "loaded";
     case PluginState::Refused: return "refused";
     case PluginState::Disabled: return "disabled";
+    case PluginState::Quarantined: return "quarantined";
     }
     return "refused";
 }
@@ -210,6 +212,11 @@ PluginManager::~PluginManager() {
         shutdownAll();
     } catch (...) {
     }
+}
+
+void PluginManager::setQuarantined(std::map<std::string, std::string> quarantined) {
+    std::lock_guard lifecycle(_lifecycle);
+    _services->options.quarantined = std::move(quarantined);
 }
 
 std::vector<std::filesystem::path> PluginManager::parseSearchPath(const std::string& text) {
@@ -352,6 +359,16 @@ std::size_t PluginManager::loadAll(const std::vector<std::filesystem::path>& dir
             r.pending = false;
             continue;
         }
+        if (auto q = _services->options.quarantined.find(m.id); q != _services->options.quarantined.end()) {
+            {
+                std::lock_guard lock(_mutex);
+                r.state = PluginState::Quarantined;
+                r.reason = q->second;
+                r.pending = false;
+            }
+            log(LogLevel::Error, "plugin " + m.id + " is quarantined and not loaded: " + q->second);
+            continue;
+        }
         if (auto why = abiRefusal(m.id, static_cast<std::uint32_t>(m.abiMajor), static_cast<std::uint32_t>(m.abiMinor)); !why.empty()) {
             r.staticRefusal = true;
             refuse(r, why);
@@ -375,7 +392,7 @@ std::size_t PluginManager::loadAll(const std::vector<std::filesystem::path>& dir
         for (const auto& req : r->manifest->requires_) in.requires_.emplace_back(req.id, req.range);
         const bool candidate = r->pending || r->state == PluginState::Loaded;
         in.refused = !candidate;
-        in.refusedWhy = r->state == PluginState::Disabled ? "disabled" : "refused";
+        in.refusedWhy = r->state == PluginState::Disabled ? "disabled" : r->state == PluginState::Quarantined ? "quarantined" : "refused";
         inputs.push_back(std::move(in));
     }
     const auto resolved = resolveDependencies(inputs);
@@ -526,6 +543,7 @@ bool PluginManager::initialise(PluginRecord& record) {
     atrium_status rc = ATRIUM_E_INTERNAL;
     record.phase = detail::Phase::Initialising;
     try {
+        PluginCallScope scope(record.id(), "init");
         rc = record.descriptor->init(&record.api, &ctx, &error);
     } catch (...) {
         // Only a plugin written without the SDK's C++ layer can get here.
@@ -602,6 +620,7 @@ bool PluginManager::stop(PluginRecord& record, PluginState state, const std::str
         return false;
     }
     try {
+        PluginCallScope scope(record.id(), "shutdown");
         record.descriptor->shutdown(record.ctx);
     } catch (...) {
         log(LogLevel::Error, "plugin " + record.id() + " threw from shutdown(); ignored");
@@ -702,6 +721,7 @@ bool PluginManager::enable(const std::string& id, std::string* reason) {
         record->pending = true;
     }
     if (!bringUp(*record)) return refuseWith(record->reason);
+    _services->options.quarantined.erase(id);
     return true;
 }
 

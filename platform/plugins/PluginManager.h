@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -81,6 +82,9 @@ struct ScopeTables {
 struct PluginManagerOptions {
     std::string hostVersion = "0.0.0";      ///< shown to plugins as atrium_host_api.host_version
     std::set<std::string> disabled;        ///< ids an administrator disabled: listed, not initialised
+    /// Ids that crashed the host twice in a row -> the reason: listed as quarantined, not
+    /// loaded, until enable() (after the host cleared the quarantine it keeps).
+    std::map<std::string, std::string> quarantined;
     TimelineWriter timeline;               ///< empty = write the core's timeline_events table
     CustomerCreator customers;             ///< empty = customer_create answers ATRIUM_E_UNSUPPORTED
     ScopeTables scopeTables;
@@ -89,8 +93,8 @@ struct PluginManagerOptions {
     std::chrono::milliseconds drainTimeout{30000};
 };
 
-enum class PluginState { Loaded, Refused, Disabled };
-const char* stateName(PluginState state); ///< "loaded", "refused", "disabled"
+enum class PluginState { Loaded, Refused, Disabled, Quarantined };
+const char* stateName(PluginState state); ///< "loaded", "refused", "disabled", "quarantined"
 
 struct PluginStatus {
     std::string id;
@@ -129,6 +133,10 @@ public:
     ~PluginManager();
     PluginManager(const PluginManager&) = delete;
     PluginManager& operator=(const PluginManager&) = delete;
+
+    /// Replaces the quarantine list (see PluginManagerOptions::quarantined); takes effect for
+    /// plugins not yet loaded (call before loadAll).
+    void setQuarantined(std::map<std::string, std::string> quarantined);
 
     /// Splits ATRIUM_PLUGIN_PATH-style text (':'-separated, empty entries ignored).
     static std::vector<std::filesystem::path> parseSearchPath(const std::string& text);
