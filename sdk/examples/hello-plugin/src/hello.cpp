@@ -66,8 +66,11 @@ UPDATE hello_greetings SET updated_at = created_at
         // The declared setting: stored by an admin > plugins.hello.default_language in the
         // configuration file > the manifest default ("en").
         const auto language = host().setting<std::string>("default_language");
+        // Told after an administrator's change committed; hello passes it on as an event
+        // (payload {"key", "value"}) so other modules and caches can follow.
         onSettingChanged([this](const std::string& key, const Json& value) {
             host().info("setting " + key + " is now " + value.dump());
+            events().publish("hello.setting.changed", {{"key", key}, {"value", value}});
         });
 
         // One declaration gives the five routes of /api/v1/hello/greetings and everything a
