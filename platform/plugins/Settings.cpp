@@ -48,8 +48,18 @@ std::optional<nlohmann::json> SettingsStore::stored(store::Connection& connectio
     try {
         v = connection.queryScalar("SELECT value_json FROM plugin_settings WHERE plugin_id = ? AND setting_key = ?", {pluginId, key});
     } catch (const store::StoreError&) {
-        if (connection.inTransaction()) throw; // a real failure inside a write; never hide it
-        return std::nullopt;                   // a database from before settings: nothing stored
+        // Only a database from before settings (no table yet) means "nothing stored"; any
+        // other failure must not silently turn an administrator's value into the default.
+        if (connection.inTransaction()) throw;
+        bool migrated = true;
+        try {
+            auto v = connection.queryScalar("SELECT MAX(version) FROM atrium_schema_migrations WHERE owner = ?", {std::string(kOwner)});
+            migrated = v && !std::holds_alternative<std::nullptr_t>(*v) && store::asInt(*v, 0) >= 1;
+        } catch (const store::StoreError&) {
+            migrated = false; // not even the bookkeeping table: an empty database
+        }
+        if (migrated) throw;
+        return std::nullopt;
     }
     if (!v || std::holds_alternative<std::nullptr_t>(*v)) return std::nullopt;
     try {
