@@ -1,6 +1,8 @@
 #include "app/Host.h"
 
 #include "app/CrashRecords.h"
+#include "plugins/Settings.h"
+#include "plugins/SettingsRoutes.h"
 #include "app/PluginRegistry.h"
 #include "customers/Crud.h"
 #include "store/Migrations.h"
@@ -87,6 +89,7 @@ void Host::migrate(const std::function<void(const std::string&)>& progress) {
     _identity->ensureRootDepartment();
     PluginRegistry(_db).ensureSchema();
     CrashRecords(_db).ensureSchema();
+    plugins::SettingsStore::ensureSchema(*_db);
     for (auto& ext : _extensions) ext->migrate(*this, progress);
     loadPlugins();
     if (progress)
@@ -227,6 +230,7 @@ void Host::registerCoreRoutes() {
                  [this](http::Request& req, http::Response& res) { togglePlugin(req, res, true); }});
     _router.add({"POST", "/api/v1/admin/plugins/{id}/disable", "core.plugin.write", false, "core", "", "Turn a plugin off (data stays)",
                  [this](http::Request& req, http::Response& res) { togglePlugin(req, res, false); }});
+    plugins::registerSettingsRoutes(_router, _db, *_audit, *_plugins);
     customers::registerCustomerRoutes(_router, _db, *_audit);
 }
 

@@ -8,6 +8,7 @@
 
 #include "plugins/Runtime.h"
 #include "plugins/CrashGuard.h"
+#include "plugins/Settings.h"
 
 #include "http/Http.h"
 #include "identity/Audit.h"
@@ -175,6 +176,46 @@ atrium_status apiConfigGet(atrium_host* host, const char* key, char* buffer, siz
         auto value = record.services->config("plugins." + record.id() + "." + k);
         if (!value) return fail(error, ATRIUM_E_NOT_FOUND, "plugins." + record.id() + "." + k + " is not set");
         return writeText(*value, buffer, bufferSize, valueSize, error);
+    });
+}
+
+// ---- settings (ABI 1.1) -------------------------------------------------------------------
+
+atrium_status apiSettingGet(atrium_host* host, const char* key, char* buffer, size_t bufferSize, size_t* textSize, atrium_error* error) {
+    return guarded(error, [&]() -> atrium_status {
+        auto& record = recordOf(host);
+        const auto k = requireText(key, "the setting key");
+        if (textSize) *textSize = 0;
+        const auto* decl = record.manifest ? record.manifest->setting(k) : nullptr;
+        if (!decl)
+            return fail(error, ATRIUM_E_NOT_FOUND, "the manifest of " + record.id() + " declares no setting \"" + k + "\" in \"settings\"");
+        constexpr auto ttl = std::chrono::seconds(5);
+        const auto now = std::chrono::steady_clock::now();
+        {
+            std::lock_guard lock(record.settingCacheMutex);
+            if (auto it = record.settingCache.find(k); it != record.settingCache.end() && now - it->second.second < ttl)
+                return writeText(it->second.first, buffer, bufferSize, textSize, error);
+        }
+        std::string text;
+        {
+            auto c = record.services->db->acquire();
+            text = SettingsStore::effective(*c, record.services->config, record.id(), *decl).dump();
+        }
+        {
+            std::lock_guard lock(record.settingCacheMutex);
+            record.settingCache[k] = {text, now};
+        }
+        return writeText(text, buffer, bufferSize, textSize, error);
+    });
+}
+
+atrium_status apiSettingSubscribe(atrium_host* host, atrium_setting_fn fn, void* userData, atrium_error* error) {
+    return guarded(error, [&]() -> atrium_status {
+        auto& record = recordOf(host);
+        requireInit(record, "setting_subscribe");
+        if (!fn) throw std::invalid_argument("the setting callback is NULL");
+        record.settingSubscribers.push_back({fn, userData});
+        return succeed(error);
     });
 }
 
@@ -1235,6 +1276,7 @@ void PluginRecord::clearRegistrations() {
     scorecardTemplates.clear();
     assets.reset();
     demo.reset();
+    settingSubscribers.clear();
 }
 
 void finishDb(atrium_db& db) {
@@ -1337,6 +1379,8 @@ void fillHostApi(PluginRecord& record) {
     a.audit_append = apiAuditAppend;
     a.customer_create = apiCustomerCreate;
     a.dashboard_declare = apiDashboardDeclare;
+    a.setting_get = apiSettingGet;
+    a.setting_subscribe = apiSettingSubscribe;
     a.scorecard_template_declare = apiScorecardTemplateDeclare;
 }
 
@@ -1421,6 +1465,22 @@ EventBus::Subscriber makeEventSubscriber(PluginRecord& record, atrium_event_fn f
         finishDb(db);
         if (rc != ATRIUM_OK) throw std::runtime_error(call.text("the event callback failed without a message"));
     };
+}
+
+void notifySettingChanged(PluginRecord& record, const std::string& key, const std::string& valueJson) {
+    {
+        std::lock_guard lock(record.settingCacheMutex);
+        record.settingCache[key] = {valueJson, std::chrono::steady_clock::now()};
+    }
+    GateGuard guard(record.gate);
+    if (!guard) return; // not running: it reads the new value when it starts
+    for (const auto& sub : record.settingSubscribers) {
+        try {
+            sub.fn(sub.userData, key.c_str(), valueJson.c_str());
+        } catch (...) {
+            record.log(LogLevel::Error, "an exception escaped the setting callback across the ABI boundary (setting " + key + ")");
+        }
+    }
 }
 
 void runDemoHook(PluginRecord& record, double scale, std::uint64_t seed, const DemoProgress& progress) {

@@ -1,6 +1,7 @@
 #include "plugins/Manifest.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -114,6 +115,137 @@ std::string Manifest::tablePrefixFor(const std::string& id) {
     return prefix + "_";
 }
 
+namespace {
+
+bool validSettingKey(const std::string& key) {
+    if (key.empty() || key.size() > 64 || !(key[0] >= 'a' && key[0] <= 'z')) return false;
+    return std::all_of(key.begin(), key.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+bool bilingual(const json& j) {
+    return j.is_object() && j.contains("en") && j["en"].is_string() && j.contains("zh-CN") && j["zh-CN"].is_string();
+}
+
+std::vector<SettingDecl> parseSettings(const json& settings, const Manifest& m, const std::string& who) {
+    if (!settings.is_array()) fail(who + " has \"settings\" that is not an array");
+    std::vector<SettingDecl> out;
+    for (const auto& s : settings) {
+        if (!s.is_object()) fail(who + " has a setting that is not {\"key\": …, \"type\": …, \"default\": …, \"label\": …}");
+        SettingDecl d;
+        d.key = requireString(s, "key", who + " (settings)");
+        const std::string what = who + " setting \"" + d.key + "\"";
+        if (!validSettingKey(d.key))
+            fail(what + " has a key that is not lower-case letters, digits and '_' starting with a letter (at most 64)");
+        for (const auto& other : out)
+            if (other.key == d.key) fail(who + " declares setting \"" + d.key + "\" twice");
+        d.type = requireString(s, "type", what);
+        if (d.type != "text" && d.type != "integer" && d.type != "number" && d.type != "boolean" && d.type != "choice")
+            fail(what + " has type \"" + d.type + "\"; use text, integer, number, boolean or choice");
+        if (d.type == "choice") {
+            if (!s.contains("values") || !s["values"].is_array() || s["values"].empty())
+                fail(what + " is a choice without \"values\": list the allowed values");
+            for (const auto& v : s["values"]) {
+                if (!v.is_string() && !v.is_number()) fail(what + " has a value in \"values\" that is not a string or number");
+                d.values.push_back(v);
+            }
+        } else if (s.contains("values")) {
+            fail(what + " has \"values\", which only a choice may have");
+        }
+        for (const char* bound : {"min", "max"}) {
+            if (!s.contains(bound)) continue;
+            if (d.type != "integer" && d.type != "number") fail(what + " has \"" + bound + "\", which only an integer or number may have");
+            if (!s[bound].is_number()) fail(what + " has \"" + bound + "\" that is not a number");
+            (std::string(bound) == "min" ? d.min : d.max) = s[bound].get<double>();
+        }
+        if (d.min && d.max && *d.min > *d.max) fail(what + " has \"min\" greater than \"max\"");
+        if (!s.contains("label") || !bilingual(s["label"])) fail(what + " needs \"label\" as {\"en\": …, \"zh-CN\": …}");
+        d.label = s["label"];
+        if (s.contains("description")) {
+            if (!bilingual(s["description"])) fail(what + " has \"description\" that is not {\"en\": …, \"zh-CN\": …}");
+            d.description = s["description"];
+        }
+        d.permission = s.contains("permission") && s["permission"].is_string() ? s["permission"].get<std::string>() : "core.plugin.write";
+        if (s.contains("permission") && !s["permission"].is_string()) fail(what + " has \"permission\" that is not a string");
+        if (d.permission.rfind("core.", 0) != 0 && !m.declaresPermission(d.permission))
+            fail(what + " names permission \"" + d.permission + "\", which this manifest does not declare (nor is it a core permission)");
+        if (!s.contains("default")) fail(what + " needs a \"default\" value");
+        d.defaultValue = s["default"];
+        if (const auto problem = d.check(d.defaultValue); !problem.empty()) fail(what + " has a default that does not fit: " + problem);
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+} // namespace
+
+std::string SettingDecl::check(const json& value) const {
+    if (type == "text") return value.is_string() ? "" : "Enter text.";
+    if (type == "boolean") return value.is_boolean() ? "" : "Choose yes or no.";
+    if (type == "choice") {
+        for (const auto& v : values)
+            if (v == value) return "";
+        std::string list;
+        for (const auto& v : values) list += (list.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
+        return "Choose one of: " + list + ".";
+    }
+    // integer / number
+    if (type == "integer" ? !(value.is_number_integer() || (value.is_number_float() && value.get<double>() == std::floor(value.get<double>())))
+                          : !value.is_number())
+        return type == "integer" ? "Enter a whole number." : "Enter a number.";
+    const double x = value.get<double>();
+    auto fmt = [](double d) {
+        std::ostringstream o;
+        o << d;
+        return o.str();
+    };
+    if (min && x < *min) return "Enter a number of at least " + fmt(*min) + ".";
+    if (max && x > *max) return "Enter a number of at most " + fmt(*max) + ".";
+    return "";
+}
+
+std::optional<json> SettingDecl::fromConfigText(const std::string& text) const {
+    json value;
+    if (type == "text") value = text;
+    else if (type == "boolean") {
+        if (text == "true" || text == "1" || text == "yes") value = true;
+        else if (text == "false" || text == "0" || text == "no") value = false;
+        else return std::nullopt;
+    } else if (type == "choice") {
+        value = text;
+        if (!check(value).empty()) {
+            try {
+                value = json::parse(text); // a numeric choice
+            } catch (const json::exception&) {
+                return std::nullopt;
+            }
+        }
+    } else {
+        try {
+            value = json::parse(text);
+        } catch (const json::exception&) {
+            return std::nullopt;
+        }
+    }
+    if (!check(value).empty()) return std::nullopt;
+    if (type == "integer" && value.is_number_float()) value = static_cast<std::int64_t>(value.get<double>());
+    return value;
+}
+
+json SettingDecl::toJson() const {
+    json j = {{"key", key}, {"type", type}, {"default", defaultValue}, {"label", label}, {"permission", permission}};
+    if (!description.is_null()) j["description"] = description;
+    if (type == "choice") j["values"] = values;
+    if (min) j["min"] = *min;
+    if (max) j["max"] = *max;
+    return j;
+}
+
+const SettingDecl* Manifest::setting(const std::string& key) const {
+    for (const auto& s : settings)
+        if (s.key == key) return &s;
+    return nullptr;
+}
+
 Manifest Manifest::fromJson(const json& doc) {
     if (!doc.is_object()) fail("the manifest is not a JSON object");
     const std::string who = describe(doc);
@@ -194,6 +326,7 @@ Manifest Manifest::fromJson(const json& doc) {
     m.dashboards = idList(doc, "dashboards", m.id, who);
     m.scorecardTemplates = idList(doc, "scorecard_templates", m.id, who);
     if (doc.contains("entities")) m.entities = parseEntities(doc["entities"], m.id, who);
+    if (doc.contains("settings")) m.settings = parseSettings(doc["settings"], m, who);
     if (doc.contains("ui")) {
         if (!doc["ui"].is_string()) fail(who + " has \"ui\" that is not a string");
         m.ui = doc["ui"].get<std::string>();

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -48,6 +49,27 @@ struct EntityDecl {
     std::vector<FieldDecl> fields;
 };
 
+/// A setting the plugin declares ("settings" in the manifest): what an administrator may change
+/// at runtime (PUT /api/v1/admin/plugins/<id>/settings/<key>) and the plugin reads with
+/// setting_get. Values are JSON (a string, a number, a boolean).
+struct SettingDecl {
+    std::string key;         ///< "default_language": [a-z][a-z0-9_]*, at most 64 characters
+    std::string type;        ///< text, integer, number, boolean, choice
+    nlohmann::json defaultValue;
+    std::vector<nlohmann::json> values; ///< the allowed values of a choice
+    std::optional<double> min, max;     ///< bounds of an integer or number
+    nlohmann::json label;       ///< {"en": …, "zh-CN": …}
+    nlohmann::json description; ///< {"en": …, "zh-CN": …} or null
+    std::string permission;     ///< who may change it; default core.plugin.write
+
+    /// Empty when `value` fits the type, range and choices; else one sentence for the user.
+    std::string check(const nlohmann::json& value) const;
+    /// Reads a configuration-file text as this type ("42", "true", "zh-CN"); nullopt when it
+    /// does not parse or does not pass check().
+    std::optional<nlohmann::json> fromConfigText(const std::string& text) const;
+    nlohmann::json toJson() const; ///< the schema as the settings API shows it
+};
+
 struct Manifest {
     std::string id;
     std::string nameEn;
@@ -62,6 +84,7 @@ struct Manifest {
     std::vector<std::string> dashboards;         ///< built-in dashboards it declares (ABI 1.1)
     std::vector<std::string> scorecardTemplates; ///< built-in scorecard templates (ABI 1.1)
     std::vector<EntityDecl> entities;
+    std::vector<SettingDecl> settings; ///< runtime settings (ABI 1.1)
     /// The UI entry module, relative to the plugin's asset directory ("main.js"); empty = none.
     std::string ui;
     nlohmann::json raw; ///< the document as parsed, for the embedded-copy comparison and the API
@@ -78,6 +101,8 @@ struct Manifest {
 
     /// True when `permission` is declared by this manifest.
     bool declaresPermission(const std::string& permission) const;
+    /// The declared setting `key`, or nullptr.
+    const SettingDecl* setting(const std::string& key) const;
     bool providesDataset(const std::string& datasetId) const;
     bool providesKpi(const std::string& kpiId) const;
     bool providesDashboard(const std::string& dashboardId) const;

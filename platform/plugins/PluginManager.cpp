@@ -791,4 +791,24 @@ std::vector<DemoOutcome> PluginManager::runDemo(double scale, std::uint64_t seed
     return outcomes;
 }
 
+// ---- settings (the rest is in Settings.cpp and SettingsRoutes.cpp) ----------------------------
+
+std::optional<Manifest> PluginManager::manifestOf(const std::string& id) const {
+    std::lock_guard lock(_mutex);
+    auto* record = find(id);
+    if (!record || !record->manifest) return std::nullopt;
+    return record->manifest;
+}
+
+const ConfigLookup& PluginManager::config() const { return _services->config; }
+
+void PluginManager::notifySettingChanged(const std::string& id, const std::string& key, const std::string& valueJson) {
+    detail::PluginRecord* record = nullptr;
+    {
+        std::lock_guard lock(_mutex);
+        record = find(id);
+    }
+    if (record) detail::notifySettingChanged(*record, key, valueJson);
+}
+
 } // namespace atrium::plugins

@@ -174,6 +174,13 @@ public:
     /// own data. A failing hook is reported and the next one runs.
     std::vector<DemoOutcome> runDemo(double scale, std::uint64_t seed, const DemoProgress& progress = {});
 
+    /// The manifest of a discovered plugin (any state), or nullopt. For the settings API.
+    std::optional<Manifest> manifestOf(const std::string& id) const;
+    /// The configuration lookup the manager was given (plugins.<id>.<key>).
+    const ConfigLookup& config() const;
+    /// Tells a loaded plugin's setting subscribers that `key` now holds `valueJson`; call after
+    /// the change committed. Not running: nothing to tell (it reads the value when it starts).
+    void notifySettingChanged(const std::string& id, const std::string& key, const std::string& valueJson);
     /// The host's ABI ("1.0").
     static std::string hostAbi();
 

@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <chrono>
 #include <deque>
+#include <map>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -80,6 +82,11 @@ struct PendingSubscription {
     void* userData = nullptr;
 };
 
+struct SettingSubscription {
+    atrium_setting_fn fn = nullptr;
+    void* userData = nullptr;
+};
+
 struct DemoHook {
     atrium_demo_fn fn = nullptr;
     void* userData = nullptr;
@@ -130,6 +137,12 @@ struct PluginRecord {
     std::vector<nlohmann::json> scorecardTemplates; ///< ABI 1.1
     std::optional<std::filesystem::path> assets;
     std::optional<DemoHook> demo;
+    std::vector<SettingSubscription> settingSubscribers; ///< ABI 1.1
+    /// Effective setting values (JSON text) as last read, with when: setting_get is called per
+    /// request, so it reads the database at most every few seconds per key; a change made on
+    /// this host replaces the entry at once, one made on another host shows within the TTL.
+    std::mutex settingCacheMutex;
+    std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> settingCache;
 
     const std::string& id() const { return manifest ? manifest->id : fallbackId; }
     void log(LogLevel level, const std::string& message) const;
@@ -144,6 +157,8 @@ void fillHostApi(PluginRecord& record);
 http::Handler makeRouteHandler(PluginRecord& record, atrium_route_fn fn, void* userData);
 /// The EventBus subscriber that calls a plugin's event callback.
 EventBus::Subscriber makeEventSubscriber(PluginRecord& record, atrium_event_fn fn, void* userData);
+/// Calls the plugin's setting subscribers (after a change committed); failures are logged.
+void notifySettingChanged(PluginRecord& record, const std::string& key, const std::string& valueJson);
 /// Runs a plugin's demo hook on a leased connection; throws std::runtime_error with the
 /// plugin's message on failure.
 void runDemoHook(PluginRecord& record, double scale, std::uint64_t seed, const DemoProgress& progress);

@@ -265,6 +265,10 @@ typedef struct atrium_demo_request {
 typedef atrium_status (*atrium_demo_fn)(void* user_data, atrium_db* db,
                                         const atrium_demo_request* request, atrium_error* error);
 
+/* Told that one of the plugin's settings changed (ABI 1.1, setting_subscribe): `key` and
+ * `value_json` are NUL-terminated, borrowed for the call. Runs after the change committed. */
+typedef void (*atrium_setting_fn)(void* user_data, const char* key, const char* value_json);
+
 /* An entry on the shared customer timeline. All strings borrowed for the call. */
 typedef struct atrium_timeline_entry {
     uint32_t struct_size;
@@ -548,6 +552,24 @@ typedef struct atrium_host_api {
      * target}], cap?, bands?} as in docs/reporting.md; served as "builtin.<id, '.' -> '_'>". */
     atrium_status (*scorecard_template_declare)(atrium_host* host, const char* json,
                                                 size_t json_size, atrium_error* error);
+
+    /* ---- settings (ABI 1.1) ------------------------------------------------------------- */
+
+    /* The current value of the setting `key` (NUL-terminated) the manifest declares in
+     * "settings", as JSON text ("\"zh-CN\"", "42", "true") written to `buffer` as for the
+     * dialect entries (ATRIUM_E_TRUNCATED when buffer_size <= *text_size). Precedence: the
+     * value an administrator stored (PUT /api/v1/admin/plugins/<id>/settings/<key>), else the
+     * configuration file's atrium.plugins.<id>.<key> (when valid for the type), else the
+     * manifest's "default". ATRIUM_E_NOT_FOUND when the manifest declares no such key. Cheap
+     * enough to call per request, so a change applies without a restart. */
+    atrium_status (*setting_get)(atrium_host* host, const char* key, char* buffer,
+                                 size_t buffer_size, size_t* text_size, atrium_error* error);
+    /* Subscribes (only during init) to changes of the plugin's own settings: after a change
+     * commits the host calls fn(user_data, key, value_json) (both NUL-terminated, borrowed for
+     * the call; value_json as setting_get returns it). `user_data` is plugin-owned and must
+     * outlive shutdown. The callback must not block for long; its failures are logged. */
+    atrium_status (*setting_subscribe)(atrium_host* host, atrium_setting_fn fn, void* user_data,
+                                       atrium_error* error);
 } atrium_host_api;
 
 /* ============================================================================================

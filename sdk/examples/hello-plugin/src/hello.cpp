@@ -4,7 +4,9 @@
 //   - an entity declared once through the resource layer: list, get, create, update and
 //     delete under /api/v1/hello/greetings with validation, record scope, field denials, audit,
 //     the customer timeline and the hello.greeting.created|updated|deleted events
-//   - a hand-written route (daily statistics) and a configuration value
+//   - a hand-written route (daily statistics)
+//   - a setting (default_language) an administrator changes at runtime: read per request,
+//     so the change applies without a restart, and a handler told of each change
 //   - a dataset and a KPI for the reporting engine
 //   - demo data written with a bulk insert
 //   - UI assets served under /plugins/hello/
@@ -61,7 +63,15 @@ UPDATE hello_greetings SET updated_at = created_at
     };
 
     void init() override {
-        _defaultLanguage = host().config("default_language", "en");
+        // The declared setting: stored by an admin > plugins.hello.default_language in the
+        // configuration file > the manifest default ("en").
+        const auto language = host().setting<std::string>("default_language");
+        // Told after an administrator's change committed; hello passes it on as an event
+        // (payload {"key", "value"}) so other modules and caches can follow.
+        onSettingChanged([this](const std::string& key, const Json& value) {
+            host().info("setting " + key + " is now " + value.dump());
+            events().publish("hello.setting.changed", {{"key", key}, {"value", value}});
+        });
 
         // One declaration gives the five routes of /api/v1/hello/greetings and everything a
         // write does in its transaction (audit row, timeline entry, event).
@@ -70,11 +80,16 @@ UPDATE hello_greetings SET updated_at = created_at
                               .label("Greeting", "问候")
                               .permissions("hello.greetings.read", "hello.greetings.write", "hello.greetings.write")
                               .text("text", 200).label("Text", "内容").required().searchable().sortable()
-                              .choice("language", {"en", "zh-CN"}).label("Language", "语言").defaultsTo(_defaultLanguage).filterable()
+                              .choice("language", {"en", "zh-CN"}).label("Language", "语言").filterable()
                               .reference("account_id", "accounts", "core.account.read").label("Account", "客户").filterable()
                               .lookup("account_name", "account_id", "accounts", "name")
                               .account("account_id")
-                              .defaultSort("created_at", true));
+                              .defaultSort("created_at", true),
+            ResourceHooks{.validate = [this](Request&, Db&, Json& values, const Json& before, Problems&) {
+                // A greeting created without a language takes the setting as it is now.
+                if (before.is_null() && !values.contains("language"))
+                    values["language"] = host().setting<std::string>("default_language");
+            }});
         _greetings->routes(router());
 
         router().get("stats/daily", "hello.greetings.read", [](Request& req, Db& db) -> Json {
@@ -107,7 +122,7 @@ UPDATE hello_greetings SET updated_at = created_at
                     .higherIsBetter()
                     .thresholds(100, 50));
         serveAssets("web");
-        host().info("hello plugin ready; default language " + _defaultLanguage);
+        host().info("hello plugin ready; default language " + language);
     }
 
     void demo(Db& db, DemoRun& run) override {
@@ -136,7 +151,6 @@ UPDATE hello_greetings SET updated_at = created_at
     }
 
 private:
-    std::string _defaultLanguage;
     std::unique_ptr<Resource> _greetings;
 };
 

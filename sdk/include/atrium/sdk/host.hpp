@@ -64,6 +64,36 @@ public:
     }
     std::string config(std::string_view key, std::string_view fallback) const { return config(key).value_or(std::string(fallback)); }
 
+    /// The current value of a setting the manifest declares in "settings" (SDK ABI 1.1), as
+    /// JSON: what an administrator stored, else plugins.<id>.<key> from the configuration
+    /// file, else the manifest default. Cheap enough per request, so changes apply at once.
+    /// Throws Error(ATRIUM_E_UNSUPPORTED) "host too old" on a 1.0 host, ATRIUM_E_NOT_FOUND for
+    /// an undeclared key.
+    Json settingJson(std::string_view key) const {
+        if (!ATRIUM_HAS_MEMBER(_api, atrium_host_api, setting_get))
+            throw Error(ATRIUM_E_UNSUPPORTED, "this host is too old: settings need SDK ABI 1.1 (the host provides " +
+                                                  std::to_string(_api->abi_major) + "." + std::to_string(_api->abi_minor) + "); upgrade Atrium");
+        const std::string k(key);
+        std::string text(64, '\0');
+        std::size_t size = 0;
+        detail::ErrorBuffer eb;
+        auto rc = _api->setting_get(_api->host, k.c_str(), text.data(), text.size(), &size, eb.get());
+        if (rc == ATRIUM_E_TRUNCATED) {
+            text.assign(size + 1, '\0');
+            detail::ErrorBuffer again;
+            detail::check(_api->setting_get(_api->host, k.c_str(), text.data(), text.size(), &size, again.get()), again);
+        } else {
+            detail::check(rc, eb);
+        }
+        text.resize(size);
+        return Json::parse(text);
+    }
+    /// settingJson(key) as T: host().setting<std::string>("default_language").
+    template <class T>
+    T setting(std::string_view key) const {
+        return settingJson(key).template get<T>();
+    }
+
     /// Leases a connection outside a callback (init, background work); returned when the
     /// OwnedDb is destroyed. Keep it short: the pool is shared with every request.
     OwnedDb openDb() const {

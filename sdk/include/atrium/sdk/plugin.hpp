@@ -19,12 +19,14 @@
 #include <atrium/sdk/http.hpp>
 #include <atrium/sdk/reporting.hpp>
 
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace atrium::sdk {
 
@@ -83,6 +85,18 @@ protected:
     /// "this host is too old" error, which refuses the plugin).
     void declare(const Dashboard& dashboard) { detail::declareDashboard(_host->api(), dashboard); }
     void declare(const ScorecardTemplate& tmpl) { detail::declareScorecardTemplate(_host->api(), tmpl); }
+    /// Calls `fn(key, value)` after an administrator's change of one of this plugin's settings
+    /// committed (only during init; SDK ABI 1.1: a 1.0 host answers "host too old"). `fn` runs
+    /// on the request thread of the change: keep it short; exceptions are logged, not thrown.
+    void onSettingChanged(std::function<void(const std::string& key, const Json& value)> fn) {
+        const auto* api = _host->api();
+        if (!ATRIUM_HAS_MEMBER(api, atrium_host_api, setting_subscribe))
+            throw Error(ATRIUM_E_UNSUPPORTED, "this host is too old: setting subscriptions need SDK ABI 1.1 (the host provides " +
+                                                  std::to_string(api->abi_major) + "." + std::to_string(api->abi_minor) + "); upgrade Atrium");
+        _settingHandlers.push_back(std::make_unique<SettingHandler>(SettingHandler{std::move(fn), &*_host}));
+        ErrorCall call;
+        call.check(api->setting_subscribe(api->host, &Plugin::settingTrampoline, _settingHandlers.back().get(), call.get()));
+    }
     /// Serves `directory` (relative to the plugin folder) under /plugins/<id>/.
     void serveAssets(std::string_view directory = "web") {
         const std::string d(directory);
@@ -108,6 +122,24 @@ private:
         _events.emplace(api);
     }
 
+    struct SettingHandler {
+        std::function<void(const std::string&, const Json&)> fn;
+        Host* host;
+    };
+    static void settingTrampoline(void* userData, const char* key, const char* valueJson) noexcept {
+        auto* h = static_cast<SettingHandler*>(userData);
+        try {
+            h->fn(key ? key : "", Json::parse(valueJson ? valueJson : "null"));
+        } catch (const std::exception& e) {
+            try {
+                h->host->error(std::string("setting change handler failed: ") + e.what());
+            } catch (...) {
+            }
+        } catch (...) {
+        }
+    }
+
+    std::vector<std::unique_ptr<SettingHandler>> _settingHandlers;
     std::optional<Host> _host;
     std::optional<Router> _router;
     std::optional<Events> _events;
