@@ -62,6 +62,8 @@ const std::map<std::string, Shape>& knownShapes() {
         {"GET /api/v1/admin/plugins", {Target::Unscoped, nullptr}},
         {"POST /api/v1/admin/plugins/{id}/enable", {Target::Unscoped, Json::object()}},
         {"POST /api/v1/admin/plugins/{id}/disable", {Target::Unscoped, Json::object()}},
+        {"GET /api/v1/admin/plugins/{id}/settings", {Target::Unscoped, nullptr}},
+        {"PUT /api/v1/admin/plugins/{id}/settings/{key}", {Target::Unscoped, {{"value", "pwned"}}}},
     };
     return m;
 }
@@ -119,6 +121,7 @@ TEST_P(SecurityIdorTest, EveryRouteRefusesOtherPeoplesRecords) {
         };
         rep("{id}", pattern.rfind("/api/v1/admin/plugins", 0) == 0 ? std::string("sales") : std::to_string(idFor(pattern, t)));
         rep("{plugin}", "sales");
+        rep("{key}", "default_language");
         rep("{dept}", std::to_string(world->deptA));
         return pattern;
     };
